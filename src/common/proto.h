@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proto.h - the wire protocol between liblsca-shim.so and lscad.
+ *
+ * This header is the contract. Both sides include it and nothing else defines
+ * what crosses the socket or lives in the shared ring.
+ *
+ * Attach: the shim connects a SOCK_SEQPACKET socket and sends lsca_hello. The
+ * daemon identifies the peer from the kernel (SO_PEERCRED, a pidfd), answers
+ * lsca_welcome and, on success, passes the client's private memfd ring with
+ * SCM_RIGHTS. Protocol versions must match exactly; otherwise both refuse.
+ *
+ * Ring (one memfd per client, size sealed):
+ *
+ *   [ lsca_ring_hdr | lsca_slot[nslots] | data[nslots][data_size] | stats ]
+ *
+ * A client thread owns one slot. It writes the request and its input data,
+ * then publishes SUBMITTED with a release store and rings the doorbell. The
+ * daemon claims the slot (CAS SUBMITTED->BUSY), copies request and input out
+ * once, validates the private copy, executes, writes response and output data
+ * into the slot and publishes DONE with a release exchange.
+ *
+ * Sleep/wake uses read-modify-write on the same word as the state it guards,
+ * so no side can miss a wake-up and no side enters the kernel unless the
+ * other one is asleep:
+ *   - slot state: the client ORs LSCA_SLOT_WAITER before futex-waiting; the
+ *     daemon's exchange to DONE returns the old value and wakes only if set.
+ *   - doorbell: clients add 2 per submission; bit 0 means "daemon asleep".
+ */
+#ifndef LSCA_PROTO_H
+#define LSCA_PROTO_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LSCA_PROTO_MAGIC   0x4c534341u /* "LSCA" */
+#define LSCA_PROTO_VERSION 1u
+
+#define LSCA_DEFAULT_SOCKET "/run/lsca/lscad.sock"
+#define LSCA_MAX_ARGS       6
+
+/* ---- handshake (socket messages) ---- */
+
+struct lsca_hello {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t flags;
+	uint32_t reserved;
+};
+
+enum lsca_welcome_status {
+	LSCA_WELCOME_OK = 0,
+	LSCA_WELCOME_VERSION = 1, /* protocol versions differ */
+	LSCA_WELCOME_DENIED = 2,  /* admission refused this client */
+	LSCA_WELCOME_ERROR = 3,   /* daemon-side failure (resources) */
+};
+
+struct lsca_welcome {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t status; /* enum lsca_welcome_status */
+	uint32_t reserved;
+	char reason[112]; /* NUL-terminated, for the shim's one-line message */
+};
+
+/* Sent by the daemon, with one SCM_RIGHTS fd, before it completes a slot
+ * whose response carries LSCA_RESP_FD. */
+struct lsca_fdmsg {
+	uint32_t magic;
+	uint32_t slot;
+	uint32_t seq;
+	uint32_t reserved;
+};
+
+/* ---- ring ---- */
+
+enum lsca_slot_state {
+	LSCA_SLOT_FREE = 0,
+	LSCA_SLOT_SUBMITTED = 1,
+	LSCA_SLOT_BUSY = 2,
+	LSCA_SLOT_DONE = 3,
+};
+#define LSCA_SLOT_WAITER 0x100u /* client sleeps on this slot's state */
+#define LSCA_SLOT_BASE(s) ((s) & 0xffu)
+
+/* Request: syscall number and raw arguments. For pointer kinds (see
+ * sysdesc.h) the argument is an offset into the slot's data area, never a
+ * client address. */
+struct lsca_req {
+	uint32_t nr;
+	uint32_t seq;
+	uint64_t args[LSCA_MAX_ARGS];
+	uint32_t data_len; /* input bytes in the data area */
+	uint32_t reserved;
+};
+
+enum lsca_resp_flags {
+	LSCA_RESP_DIRECT = 1u << 0,  /* daemon declines: the shim must run it itself */
+	LSCA_RESP_FD = 1u << 1,      /* result fd follows on the socket (lsca_fdmsg) */
+	LSCA_RESP_REGULAR = 1u << 2, /* fd is a regular file: a full chunk may continue */
+	LSCA_RESP_LOCAL = 1u << 3,   /* approved: the shim performs it in-process */
+};
+
+struct lsca_resp {
+	int64_t ret; /* >= 0 result, < 0 -errno */
+	uint32_t flags;
+	uint32_t out_len; /* output bytes at data offset 0 */
+	uint32_t seq;
+	uint32_t reserved;
+};
+
+struct lsca_slot {
+	_Atomic uint32_t state;
+	uint32_t reserved;
+	struct lsca_req req;
+	struct lsca_resp resp;
+} __attribute__((aligned(128))); /* two cache lines: no false sharing */
+
+/* Per-slot, per-syscall counters written by the owning client thread only;
+ * the daemon reads them when the client detaches. Untrusted: display only. */
+struct lsca_stat {
+	uint64_t calls;
+	uint64_t errors;
+	uint64_t direct;
+	uint64_t ns; /* total latency */
+};
+
+enum lsca_daemon_state {
+	LSCA_DAEMON_RUNNING = 1,
+	LSCA_DAEMON_GONE = 2, /* client must stop submitting: passthrough */
+};
+
+struct lsca_ring_hdr {
+	/* written by the daemon before the ring is passed; read-only after */
+	uint32_t magic;
+	uint32_t version;
+	uint32_t nslots;
+	uint32_t data_size;
+	uint64_t size;
+	uint64_t off_slots;
+	uint64_t off_data;
+	uint64_t off_stats;
+	uint32_t nstats; /* stats rows per slot (LSCA_NOPS of the daemon) */
+	uint32_t spin_ns; /* how long a client spins before sleeping */
+	uint32_t flags;
+	uint32_t reserved0;
+	/* shared, each on its own cache line */
+	_Alignas(64) _Atomic uint32_t daemon_state;
+	_Alignas(64) _Atomic uint32_t doorbell;
+	_Alignas(64) _Atomic uint32_t cred_epoch; /* client: bumped after set*id/capset */
+	_Atomic uint32_t umask;                   /* client: current umask */
+};
+
+#define LSCA_DOORBELL_SLEEPING 1u
+#define LSCA_DOORBELL_STEP     2u
+
+#endif /* LSCA_PROTO_H */

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ring.h - layout of a client ring and the slot state machine.
+ *
+ * Both sides use these helpers so the memory ordering lives in one place:
+ * every shared field is touched with an explicit acquire, release or
+ * acq_rel atomic; nothing relies on x86's strong ordering.
+ */
+#ifndef LSCA_RING_H
+#define LSCA_RING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "proto.h"
+
+/* Fill the layout fields of hdr (sizes and offsets) and return the total
+ * ring size in bytes, or 0 when the parameters are out of range. */
+uint64_t lsca_ring_layout(struct lsca_ring_hdr *hdr, uint32_t nslots, uint32_t data_size,
+			  uint32_t nstats);
+
+/* Check a header received from the other side against the mapping size. */
+bool lsca_ring_hdr_valid(const struct lsca_ring_hdr *hdr, uint64_t mapped_size);
+
+static inline struct lsca_slot *lsca_ring_slot(struct lsca_ring_hdr *hdr, uint32_t i)
+{
+	return (struct lsca_slot *)((char *)hdr + hdr->off_slots) + i;
+}
+
+static inline unsigned char *lsca_ring_data(struct lsca_ring_hdr *hdr, uint32_t i)
+{
+	return (unsigned char *)hdr + hdr->off_data + (uint64_t)i * hdr->data_size;
+}
+
+/* Stats row block of slot i; row nslots is the shared overflow block. */
+static inline struct lsca_stat *lsca_ring_stats(struct lsca_ring_hdr *hdr, uint32_t i)
+{
+	return (struct lsca_stat *)((char *)hdr + hdr->off_stats) + (uint64_t)i * hdr->nstats;
+}
+
+static inline void lsca_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+static inline uint64_t lsca_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no kernel entry */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* futex on a word of a shared (memfd) mapping: never FUTEX_PRIVATE. */
+int lsca_futex_wait(_Atomic uint32_t *word, uint32_t expect, uint64_t timeout_ns);
+int lsca_futex_wake(_Atomic uint32_t *word, int n);
+
+/* ---- client side ---- */
+
+/* Publish a filled slot and ring the doorbell; enters the kernel only when
+ * the daemon's worker sleeps. */
+void lsca_slot_submit(struct lsca_ring_hdr *hdr, struct lsca_slot *slot);
+
+/* Called while a client sleeps; returns false when the daemon is gone. */
+typedef bool (*lsca_alive_fn)(void *arg);
+
+/* Wait for DONE: spin for spin_ns, then sleep on the slot's futex, asking
+ * alive() between sleeps. Returns 0 when done, -EPIPE when alive() says the
+ * daemon is gone (the slot is then abandoned). */
+int lsca_slot_wait(struct lsca_ring_hdr *hdr, struct lsca_slot *slot, uint64_t spin_ns,
+		   lsca_alive_fn alive, void *arg);
+
+/* ---- daemon side ---- */
+
+/* Take a SUBMITTED slot; false if it is not submitted (or the client raced). */
+bool lsca_slot_claim(struct lsca_slot *slot);
+/* Publish DONE and wake the client if it sleeps. */
+void lsca_slot_complete(struct lsca_slot *slot);
+
+/* The worker found nothing to do since it read doorbell value seen: mark
+ * itself asleep and wait (up to timeout_ns) for a submission. */
+void lsca_doorbell_sleep(struct lsca_ring_hdr *hdr, uint32_t seen, uint64_t timeout_ns);
+/* Wake a sleeping worker (used by the daemon itself to stop a worker). */
+void lsca_doorbell_kick(struct lsca_ring_hdr *hdr);
+
+#endif /* LSCA_RING_H */

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sysdesc.h - the table of proxied system calls and their argument kinds.
+ *
+ * One row per syscall, by the target's own syscall number (aarch64 has only
+ * the *at forms, so the shim normalises open/stat/unlink/... to them). The
+ * shim marshals from this table and the daemon unmarshals and executes from
+ * it; no call has a hand-written marshaller.
+ */
+#ifndef LSCA_SYSDESC_H
+#define LSCA_SYSDESC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+
+#include "proto.h"
+
+enum lsca_argkind {
+	LSCA_A_NONE = 0,
+	LSCA_A_INT,     /* passed as is (flags, mode, offset, whence) */
+	LSCA_A_FD,      /* the client's fd number: the daemon fetches that file */
+	LSCA_A_DIRFD,   /* AT_FDCWD or an fd */
+	LSCA_A_PATH,    /* NUL-terminated string, copied in */
+	LSCA_A_INBUF,   /* bytes copied in; length is the next argument */
+	LSCA_A_OUTBUF,  /* bytes copied out; length is the next argument */
+	LSCA_A_IOVIN,   /* iovec in, sent flat; the next argument is the count */
+	LSCA_A_IOVOUT,  /* iovec out, returned flat; the next argument is the count */
+	LSCA_A_LEN,     /* length of the preceding buffer */
+	LSCA_A_STAT,    /* struct stat out */
+	LSCA_A_STATX,   /* struct statx out */
+};
+
+enum lsca_sysflags {
+	LSCA_S_STREAM = 1u << 0, /* may block on a pipe/socket/tty: direct unless regular */
+	LSCA_S_NEWFD = 1u << 1,  /* returns a new fd for the client */
+	LSCA_S_LOCAL = 1u << 2,  /* the daemon approves, the client performs (close) */
+	LSCA_S_CWD = 1u << 3,    /* changes the cwd: daemon follows, client performs */
+	LSCA_S_CHUNK = 1u << 4,  /* buffer larger than a slot is split into chunks */
+	LSCA_S_POS = 1u << 5,    /* positional: argument 3 is the file offset */
+};
+
+#define K(x) LSCA_A_##x
+/*   name        flags                                    arguments */
+#define LSCA_SYSCALLS(X)                                                                           \
+	X(read, LSCA_S_STREAM | LSCA_S_CHUNK, K(FD), K(OUTBUF), K(LEN))                            \
+	X(write, LSCA_S_STREAM | LSCA_S_CHUNK, K(FD), K(INBUF), K(LEN))                            \
+	X(pread64, LSCA_S_CHUNK | LSCA_S_POS, K(FD), K(OUTBUF), K(LEN), K(INT))                    \
+	X(pwrite64, LSCA_S_CHUNK | LSCA_S_POS, K(FD), K(INBUF), K(LEN), K(INT))                    \
+	X(readv, LSCA_S_STREAM | LSCA_S_CHUNK, K(FD), K(IOVOUT), K(LEN))                           \
+	X(writev, LSCA_S_STREAM | LSCA_S_CHUNK, K(FD), K(IOVIN), K(LEN))                           \
+	X(lseek, 0, K(FD), K(INT), K(INT))                                                         \
+	X(close, LSCA_S_LOCAL, K(FD))                                                              \
+	X(fstat, 0, K(FD), K(STAT))                                                                \
+	X(newfstatat, 0, K(DIRFD), K(PATH), K(STAT), K(INT))                                       \
+	X(statx, 0, K(DIRFD), K(PATH), K(INT), K(INT), K(STATX))                                   \
+	X(openat, LSCA_S_NEWFD, K(DIRFD), K(PATH), K(INT), K(INT))                                 \
+	X(faccessat, 0, K(DIRFD), K(PATH), K(INT))                                                 \
+	X(faccessat2, 0, K(DIRFD), K(PATH), K(INT), K(INT))                                        \
+	X(unlinkat, 0, K(DIRFD), K(PATH), K(INT))                                                  \
+	X(mkdirat, 0, K(DIRFD), K(PATH), K(INT))                                                   \
+	X(renameat2, 0, K(DIRFD), K(PATH), K(DIRFD), K(PATH), K(INT))                              \
+	X(fsync, 0, K(FD))                                                                         \
+	X(fdatasync, 0, K(FD))                                                                     \
+	X(truncate, 0, K(PATH), K(INT))                                                            \
+	X(ftruncate, 0, K(FD), K(INT))                                                             \
+	X(chdir, LSCA_S_CWD, K(PATH))                                                              \
+	X(fchdir, LSCA_S_CWD, K(FD))
+
+/* Dense index of each row, for per-call statistics. */
+enum lsca_op {
+#define LSCA_OP_ENUM(name, ...) LSCA_OP_##name,
+	LSCA_SYSCALLS(LSCA_OP_ENUM)
+#undef LSCA_OP_ENUM
+	LSCA_NOPS
+};
+
+struct lsca_sysdesc {
+	const char *name;
+	uint32_t nr;
+	uint16_t op;
+	uint16_t flags;
+	uint8_t kinds[LSCA_MAX_ARGS];
+};
+
+/* Highest syscall number the table can index; larger numbers are not proxied. */
+#define LSCA_NR_MAX 512
+
+/* The row for syscall nr, or NULL when nr is not proxied. */
+const struct lsca_sysdesc *lsca_sysdesc(long nr);
+/* The row for a dense op index (0 <= op < LSCA_NOPS). */
+const struct lsca_sysdesc *lsca_sysdesc_op(unsigned op);
+/* Size of the output struct of an argument kind, 0 for non-struct kinds. */
+size_t lsca_argkind_size(enum lsca_argkind kind);
+
+#endif /* LSCA_SYSDESC_H */

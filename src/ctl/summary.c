@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+#include "summary.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+static const struct lsca_summary *sort_base;
+
+static int by_calls(const void *a, const void *b)
+{
+	uint64_t x = sort_base->op[*(const unsigned *)a].calls;
+	uint64_t y = sort_base->op[*(const unsigned *)b].calls;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void row(FILE *f, const char *name, const struct lsca_stat *o)
+{
+	fprintf(f, "%-12s %10" PRIu64 " %8" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12.3f %10.2f\n",
+		name, o->calls, o->errors, o->calls - o->direct, o->direct, (double)o->ns / 1e6,
+		o->calls ? (double)o->ns / (double)o->calls / 1e3 : 0.0);
+}
+
+void summary_print(FILE *f, const struct lsca_summary *s)
+{
+	unsigned order[LSCA_NOPS];
+	struct lsca_stat total = {0};
+
+	for (unsigned i = 0; i < LSCA_NOPS; i++)
+		order[i] = i;
+	sort_base = s;
+	qsort(order, LSCA_NOPS, sizeof(order[0]), by_calls);
+	fprintf(f, "lsca: %" PRIu64 " process%s attached; proxied calls ran in lscad, direct "
+		   "ones in the process\n",
+		s->clients, s->clients == 1 ? "" : "es");
+	fprintf(f, "%-12s %10s %8s %10s %10s %12s %10s\n", "syscall", "calls", "errors", "proxied",
+		"direct", "total ms", "mean us");
+	fprintf(f, "%-12s %10s %8s %10s %10s %12s %10s\n", "------------", "----------",
+		"--------", "----------", "----------", "------------", "----------");
+	for (unsigned i = 0; i < LSCA_NOPS; i++) {
+		const struct lsca_stat *o = &s->op[order[i]];
+
+		if (!o->calls)
+			continue;
+		row(f, lsca_sysdesc_op(order[i])->name, o);
+		total.calls += o->calls;
+		total.errors += o->errors;
+		total.direct += o->direct;
+		total.ns += o->ns;
+	}
+	fprintf(f, "%-12s %10s %8s %10s %10s %12s %10s\n", "------------", "----------",
+		"--------", "----------", "----------", "------------", "----------");
+	row(f, "total", &total);
+}

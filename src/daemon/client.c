@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: MIT */
+#include "client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../common/ring.h"
+#include "log.h"
+#include "lscad.h"
+#include "worker.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+static int send_welcome(int conn, uint32_t status, const char *reason, int fd)
+{
+	struct lsca_welcome w = {
+	    .magic = LSCA_PROTO_MAGIC, .version = LSCA_PROTO_VERSION, .status = status};
+	struct iovec iov = {.iov_base = &w, .iov_len = sizeof(w)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (reason)
+		snprintf(w.reason, sizeof(w.reason), "%s", reason);
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	return sendmsg(conn, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+int client_send_fd(struct client *c, uint32_t slot, uint32_t seq, int fd)
+{
+	struct lsca_fdmsg m = {.magic = LSCA_PROTO_MAGIC, .slot = slot, .seq = seq};
+	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm;
+
+	memset(&u, 0, sizeof(u));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	/* never block a worker on a client that does not drain its socket */
+	return sendmsg(c->sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+static int peer_pidfd(int conn, pid_t pid)
+{
+	int fd = -1;
+	socklen_t len = sizeof(fd);
+
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERPIDFD, &fd, &len) == 0 && fd >= 0)
+		return fd;
+	/* kernels before 6.5: the peer is blocked waiting for our answer, so
+	 * its pid cannot have been recycled yet */
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+static void read_identity_strings(struct client *c)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)c->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, c->comm, sizeof(c->comm) - 1);
+		c->comm[n > 0 ? n : 0] = '\0';
+		c->comm[strcspn(c->comm, "\n")] = '\0';
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)c->pid);
+	n = readlink(path, c->exe, sizeof(c->exe) - 1);
+	c->exe[n > 0 ? n : 0] = '\0';
+}
+
+static bool same_inode(int fd, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+/* Where the client's paths resolve: its cwd, and its root if not ours. */
+static int open_fs_context(struct client *c)
+{
+	struct lscad *d = c->d;
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)c->pid);
+	c->cwd_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->cwd_fd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)c->pid);
+	c->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->root_fd < 0)
+		return -errno;
+	if (same_inode(c->root_fd, d->root_dev, d->root_ino)) {
+		close(c->root_fd);
+		c->root_fd = -1;
+	} else if (!creds_daemon_can_switch()) {
+		c->direct_only = true;
+		c->why_direct = "its root differs and lscad cannot chroot";
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)c->pid);
+	if (stat(path, &st) == 0 && st.st_ino != d->mntns_ino) {
+		c->direct_only = true;
+		c->why_direct = "it is in another mount namespace";
+	}
+	return 0;
+}
+
+static int create_ring(struct client *c)
+{
+	struct lscad *d = c->d;
+	struct lsca_ring_hdr hdr = {0};
+	uint64_t size;
+
+	size = lsca_ring_layout(&hdr, d->set.nslots, d->set.data_size, LSCA_NOPS);
+	if (!size)
+		return -EINVAL;
+	c->memfd = memfd_create("lsca-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (c->memfd < 0)
+		return -errno;
+	/* sealed size: the client can never make our mapping fault */
+	if (ftruncate(c->memfd, (off_t)size) < 0 ||
+	    fcntl(c->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		return -errno;
+	c->ring = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, c->memfd, 0);
+	if (c->ring == MAP_FAILED) {
+		c->ring = NULL;
+		return -errno;
+	}
+	c->ring_size = size;
+	hdr.magic = LSCA_PROTO_MAGIC;
+	hdr.version = LSCA_PROTO_VERSION;
+	hdr.spin_ns = d->set.spin_ns;
+	memcpy(c->ring, &hdr, offsetof(struct lsca_ring_hdr, daemon_state));
+	atomic_store_explicit(&c->ring->umask, c->creds.umask, memory_order_relaxed);
+	atomic_store_explicit(&c->ring->daemon_state, LSCA_DAEMON_RUNNING, memory_order_release);
+	return 0;
+}
+
+/* Who may be served at all. A daemon that cannot switch identity serves
+ * only processes with exactly its own, or it would lend them its rights. */
+static const char *admission_refusal(struct client *c)
+{
+	static __thread char why[112];
+	struct lscad *d = c->d;
+
+	if (creds_daemon_can_switch())
+		return NULL;
+	if (!creds_same_ids(&c->creds, &d->self) || (c->creds.cap_eff & ~d->self.cap_eff)) {
+		snprintf(why, sizeof(why), "lscad runs as uid %u and serves only that user",
+			 (unsigned)d->self.ruid);
+		return why;
+	}
+	return NULL;
+}
+
+static struct client *client_free(struct client *c)
+{
+	if (!c)
+		return NULL;
+	if (c->ring)
+		munmap(c->ring, c->ring_size);
+	if (c->memfd >= 0)
+		close(c->memfd);
+	if (c->cwd_fd >= 0)
+		close(c->cwd_fd);
+	if (c->root_fd >= 0)
+		close(c->root_fd);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	if (c->sock >= 0)
+		close(c->sock);
+	free(c);
+	return NULL;
+}
+
+int client_attach(struct lscad *d, int conn, struct client **out)
+{
+	struct lsca_hello hello;
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	struct client *c;
+	const char *why;
+	ssize_t n;
+	int r;
+
+	n = recv(conn, &hello, sizeof(hello), MSG_DONTWAIT);
+	if (n != (ssize_t)sizeof(hello) || hello.magic != LSCA_PROTO_MAGIC) {
+		close(conn);
+		return -EPROTO;
+	}
+	if (hello.version != LSCA_PROTO_VERSION) {
+		char msg[112];
+
+		snprintf(msg, sizeof(msg), "lscad speaks protocol %u, the shim %u",
+			 LSCA_PROTO_VERSION, hello.version);
+		log_warn("refusing a client: %s", msg);
+		send_welcome(conn, LSCA_WELCOME_VERSION, msg, -1);
+		close(conn);
+		return -EPROTO;
+	}
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0) {
+		close(conn);
+		return -errno;
+	}
+	if (d->nclients >= d->set.max_clients) {
+		send_welcome(conn, LSCA_WELCOME_ERROR, "lscad serves its maximum of clients", -1);
+		close(conn);
+		return -EMFILE;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(conn);
+		return -ENOMEM;
+	}
+	*c = (struct client){
+	    .d = d, .sock = conn, .pid = uc.pid, .pidfd = -1, .cwd_fd = -1, .root_fd = -1,
+	    .memfd = -1};
+	c->pidfd = peer_pidfd(conn, uc.pid);
+	r = c->pidfd < 0 ? c->pidfd : creds_read(c->pid, c->pidfd, &c->creds);
+	if (r < 0) {
+		log_warn("cannot identify client pid %d: %s", (int)c->pid, strerror(-r));
+		send_welcome(conn, LSCA_WELCOME_ERROR, "lscad cannot identify this process", -1);
+		client_free(c);
+		return r;
+	}
+	why = admission_refusal(c);
+	if (why) {
+		log_info("refusing pid %d (uid %u): %s", (int)c->pid, (unsigned)c->creds.ruid, why);
+		send_welcome(conn, LSCA_WELCOME_DENIED, why, -1);
+		client_free(c);
+		return -EPERM;
+	}
+	read_identity_strings(c);
+	if (c->creds.seccomp) {
+		/* proxying would run calls its own filter forbids */
+		c->direct_only = true;
+		c->why_direct = "it runs under a seccomp filter";
+	}
+	r = open_fs_context(c);
+	if (r == 0)
+		r = create_ring(c);
+	if (r == 0)
+		r = send_welcome(conn, LSCA_WELCOME_OK, NULL, c->memfd);
+	if (r == 0)
+		r = worker_start(c);
+	if (r < 0) {
+		log_warn("cannot attach pid %d (%s): %s", (int)c->pid, c->comm, strerror(-r));
+		send_welcome(conn, LSCA_WELCOME_ERROR, "lscad could not set up the ring", -1);
+		client_free(c);
+		return r;
+	}
+	/* the client has its own mapping now */
+	close(c->memfd);
+	c->memfd = -1;
+	c->info = (struct lsca_client_info){.pid = c->pid,
+					    .uid = c->creds.ruid,
+					    .gid = c->creds.rgid,
+					    .fsuid = c->creds.fsuid,
+					    .fsgid = c->creds.fsgid,
+					    .comm = c->comm,
+					    .exe = c->exe};
+	if (c->direct_only)
+		log_info("pid %d (%s) attached, calls stay direct: %s", (int)c->pid, c->comm,
+			 c->why_direct);
+	else
+		log_debug("pid %d (%s) attached, uid %u", (int)c->pid, c->comm,
+			  (unsigned)c->creds.ruid);
+	*out = c;
+	return 0;
+}
+
+static void fold_stats(struct client *c)
+{
+	struct lscad *d = c->d;
+	struct lsca_ring_hdr *h = c->ring;
+
+	pthread_mutex_lock(&d->stats_lock);
+	d->stats.clients++;
+	for (uint32_t s = 0; s <= h->nslots; s++) {
+		const struct lsca_stat *row = lsca_ring_stats(h, s);
+
+		for (unsigned op = 0; op < LSCA_NOPS; op++) {
+			struct lsca_stat v = row[op];
+
+			/* untrusted numbers, for display only: keep them sane */
+			if (v.errors > v.calls || v.direct > v.calls)
+				continue;
+			d->stats.op[op].calls += v.calls;
+			d->stats.op[op].errors += v.errors;
+			d->stats.op[op].direct += v.direct;
+			d->stats.op[op].ns += v.ns;
+		}
+	}
+	pthread_mutex_unlock(&d->stats_lock);
+}
+
+void client_detach(struct client *c)
+{
+	struct lsca_ring_hdr *h = c->ring;
+
+	atomic_store_explicit(&h->daemon_state, LSCA_DAEMON_GONE, memory_order_release);
+	if (c->thread_started) {
+		atomic_store_explicit(&c->stop, true, memory_order_release);
+		lsca_doorbell_kick(h);
+		pthread_join(c->thread, NULL);
+	}
+	/* a living client waiting on a slot learns we are gone */
+	for (uint32_t i = 0; i < h->nslots; i++)
+		lsca_futex_wake(&lsca_ring_slot(h, i)->state, 1);
+	fold_stats(c);
+	log_debug("pid %d (%s) detached", (int)c->pid, c->comm);
+	client_free(c);
+}
+
+int client_reidentify(struct client *c)
+{
+	struct creds n;
+	int r = creds_read(c->pid, c->pidfd, &n);
+
+	if (r < 0)
+		return r;
+	c->creds = n;
+	c->info.uid = n.ruid;
+	c->info.gid = n.rgid;
+	c->info.fsuid = n.fsuid;
+	c->info.fsgid = n.fsgid;
+	if (!creds_daemon_can_switch())
+		return creds_same_ids(&n, &c->d->self) ? 0 : -EPERM;
+	return creds_apply_thread(&n);
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * client.h - one attached process: its identity, its private ring, and the
+ * worker thread that serves it.
+ *
+ * Each client has its own worker, so a slow or flooding client cannot delay
+ * another one's calls; the worker spins for the configured window after
+ * each call and then sleeps on the ring's doorbell.
+ */
+#ifndef LSCA_CLIENT_H
+#define LSCA_CLIENT_H
+
+#include <limits.h>
+#include <lsca/plugin.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "../common/proto.h"
+#include "creds.h"
+
+struct lscad;
+
+struct client {
+	struct lscad *d;
+	struct client *next;
+	int sock;  /* the client's connection: fds for it travel here */
+	int pidfd; /* the process, as the kernel knows it */
+	pid_t pid;
+	char comm[17];
+	char exe[PATH_MAX];
+	struct creds creds;
+	struct lsca_client_info info;
+	bool direct_only;  /* served, but every call runs in the client */
+	const char *why_direct;
+	int cwd_fd;  /* O_PATH: the client's cwd, followed through chdir/fchdir */
+	int root_fd; /* O_PATH: the client's root, -1 when it is ours */
+	int memfd;
+	struct lsca_ring_hdr *ring;
+	uint64_t ring_size;
+	pthread_t thread;
+	bool thread_started;
+	_Atomic bool stop;
+	unsigned watch_sock, watch_pid; /* GLib sources */
+};
+
+/* Handshake on a freshly accepted connection (the hello is readable):
+ * identify, admit, create and pass the ring, start the worker. On success
+ * *out is the new client (the caller links and watches it). On refusal the
+ * client has been told why; returns -errno. */
+int client_attach(struct lscad *d, int conn, struct client **out);
+
+/* Stop the worker, fold the client's statistics into the daemon's, tell a
+ * still-living client the daemon is gone, release everything. */
+void client_detach(struct client *c);
+
+/* Re-read the client's credentials from the kernel and apply them to the
+ * calling (worker) thread. */
+int client_reidentify(struct client *c);
+
+/* Send fd to the client for the call in slot/seq (before completing it). */
+int client_send_fd(struct client *c, uint32_t slot, uint32_t seq, int fd);
+
+#endif /* LSCA_CLIENT_H */

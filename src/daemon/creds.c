@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+#include "creds.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static uint64_t daemon_cap_prm;
+static bool daemon_root;
+
+static int cap_get(pid_t pid, uint64_t *eff, uint64_t *prm)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = pid};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	*eff = d[0].effective | (uint64_t)d[1].effective << 32;
+	*prm = d[0].permitted | (uint64_t)d[1].permitted << 32;
+	return 0;
+}
+
+static int cap_set_thread(uint64_t eff, uint64_t prm)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct d[2] = {
+	    {.effective = (uint32_t)eff, .permitted = (uint32_t)prm, .inheritable = 0},
+	    {.effective = (uint32_t)(eff >> 32), .permitted = (uint32_t)(prm >> 32)},
+	};
+
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+static int parse_ids(const char *s, unsigned v[4])
+{
+	return sscanf(s, "%u %u %u %u", &v[0], &v[1], &v[2], &v[3]) == 4 ? 0 : -EINVAL;
+}
+
+int creds_read(pid_t pid, int pidfd, struct creds *out)
+{
+	char path[64], buf[8192], *line, *save = NULL;
+	struct creds c = {.seccomp = 0};
+	unsigned got = 0, v[4];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "Uid:", 4) && !parse_ids(line + 4, v)) {
+			c.ruid = v[0], c.euid = v[1], c.suid = v[2], c.fsuid = v[3];
+			got |= 1;
+		} else if (!strncmp(line, "Gid:", 4) && !parse_ids(line + 4, v)) {
+			c.rgid = v[0], c.egid = v[1], c.sgid = v[2], c.fsgid = v[3];
+			got |= 2;
+		} else if (!strncmp(line, "Groups:", 7)) {
+			char *p = line + 7, *end;
+
+			for (;;) {
+				unsigned long g = strtoul(p, &end, 10);
+
+				if (end == p)
+					break;
+				if (c.ngroups == CREDS_MAX_GROUPS)
+					return -E2BIG;
+				c.groups[c.ngroups++] = (gid_t)g;
+				p = end;
+			}
+			got |= 4;
+		} else if (!strncmp(line, "CapEff:", 7)) {
+			c.cap_eff = strtoull(line + 7, NULL, 16);
+			got |= 8;
+		} else if (!strncmp(line, "CapPrm:", 7)) {
+			c.cap_prm = strtoull(line + 7, NULL, 16);
+			got |= 16;
+		} else if (!strncmp(line, "Umask:", 6)) {
+			c.umask = (mode_t)strtoul(line + 6, NULL, 8) & 0777;
+			got |= 32;
+		} else if (!strncmp(line, "Seccomp:", 8)) {
+			c.seccomp = atoi(line + 8);
+		}
+	}
+	if ((got & 31) != 31)
+		return -EINVAL;
+	if (!(got & 32))
+		c.umask = 022;
+	/* the pid might have been recycled while we read: the pidfd knows */
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+		return -ESRCH;
+	*out = c;
+	return 0;
+}
+
+bool creds_privileged(const struct creds *c)
+{
+	return c->cap_eff || c->cap_prm;
+}
+
+bool creds_caps_current(pid_t pid, const struct creds *c)
+{
+	uint64_t eff = 0, prm = 0;
+
+	if (cap_get(pid, &eff, &prm) < 0)
+		return false;
+	return eff == c->cap_eff && prm == c->cap_prm;
+}
+
+bool creds_same_ids(const struct creds *a, const struct creds *b)
+{
+	if (a->ruid != b->ruid || a->euid != b->euid || a->suid != b->suid ||
+	    a->fsuid != b->fsuid || a->rgid != b->rgid || a->egid != b->egid ||
+	    a->sgid != b->sgid || a->fsgid != b->fsgid || a->ngroups != b->ngroups)
+		return false;
+	return !memcmp(a->groups, b->groups, (size_t)a->ngroups * sizeof(gid_t));
+}
+
+int creds_init_daemon(void)
+{
+	uint64_t eff;
+	int r;
+
+	daemon_root = geteuid() == 0;
+	r = cap_get(0, &eff, &daemon_cap_prm);
+	return r;
+}
+
+bool creds_daemon_can_switch(void)
+{
+	return daemon_root;
+}
+
+/* Back to the daemon's own identity: root with its permitted capabilities. */
+static int thread_restore(void)
+{
+	int r = cap_set_thread(daemon_cap_prm, daemon_cap_prm);
+
+	if (r < 0)
+		return r;
+	if (syscall(SYS_setresuid, 0, 0, 0) < 0 || syscall(SYS_setresgid, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int creds_apply_thread(const struct creds *c)
+{
+	int r;
+
+	r = thread_restore();
+	if (r < 0)
+		return r;
+	if (syscall(SYS_setgroups, c->ngroups, c->groups) < 0 ||
+	    syscall(SYS_setresgid, c->rgid, c->egid, c->egid) < 0)
+		goto fail;
+	syscall(SYS_setfsgid, c->fsgid);
+	if ((gid_t)syscall(SYS_setfsgid, -1) != c->fsgid)
+		goto fail;
+	/* saved uid 0 keeps our permitted set so we can switch again */
+	if (syscall(SYS_setresuid, c->ruid, c->euid, 0) < 0)
+		goto fail;
+	r = cap_set_thread(daemon_cap_prm, daemon_cap_prm);
+	if (r < 0)
+		goto fail;
+	syscall(SYS_setfsuid, c->fsuid);
+	if ((uid_t)syscall(SYS_setfsuid, -1) != c->fsuid)
+		goto fail;
+	/* exactly the client's effective set, never more than ours */
+	r = cap_set_thread(c->cap_eff & daemon_cap_prm, daemon_cap_prm);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	r = errno ? -errno : -EPERM;
+	thread_restore();
+	cap_set_thread(0, daemon_cap_prm);
+	return r;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * creds.h - a client's identity, from the kernel, and acting as it.
+ *
+ * Identity is read from /proc/PID/status and confirmed against the client's
+ * pidfd (so a recycled pid is noticed), never taken from the client. A worker
+ * thread takes on a client's credentials with raw, per-thread syscalls
+ * (glibc's wrappers would change every thread of the daemon).
+ */
+#ifndef LSCA_CREDS_H
+#define LSCA_CREDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CREDS_MAX_GROUPS 256
+
+struct creds {
+	uid_t ruid, euid, suid, fsuid;
+	gid_t rgid, egid, sgid, fsgid;
+	int ngroups;
+	gid_t groups[CREDS_MAX_GROUPS];
+	uint64_t cap_eff, cap_prm;
+	mode_t umask;
+	int seccomp; /* 0 none, 1 strict, 2 filter */
+};
+
+/* Read the credentials of pid; pidfd confirms the process is still the one
+ * we hold. Returns 0 or -errno (-ESRCH when it is gone). */
+int creds_read(pid_t pid, int pidfd, struct creds *c);
+
+/* The client holds capabilities: it could change its identity at any time. */
+bool creds_privileged(const struct creds *c);
+
+/* Whether the kernel's view of pid's capabilities still matches c (a cheap
+ * check that catches every change of identity a privileged process makes). */
+bool creds_caps_current(pid_t pid, const struct creds *c);
+
+/* Same uids, gids and groups (for a daemon that cannot switch). */
+bool creds_same_ids(const struct creds *a, const struct creds *b);
+
+/* Called once at start: remember the daemon's own permitted capabilities. */
+int creds_init_daemon(void);
+/* The daemon runs as root and can act as any client. */
+bool creds_daemon_can_switch(void);
+
+/* Make the calling thread act as c: fs and real ids, groups, effective
+ * capabilities. Returns 0 or -errno; on error the thread is left as root
+ * with no effective capabilities beyond its own. */
+int creds_apply_thread(const struct creds *c);
+
+#endif /* LSCA_CREDS_H */

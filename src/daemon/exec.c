@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "../common/proto.h"
+#include "../common/sysdesc.h"
+#include "client.h"
+#include "lscad.h"
+
+/* The result the executor gives when the client must run the call itself. */
+static long go_direct(struct exec_ctx *x)
+{
+	x->resp_flags |= LSCA_RESP_DIRECT;
+	return -EAGAIN;
+}
+
+/* The client's open file behind fd number fd, as a daemon fd. */
+static int fetch_fd(struct client *c, int fd)
+{
+	int r = (int)syscall(SYS_pidfd_getfd, c->pidfd, fd, 0);
+
+	return r < 0 ? -errno : r;
+}
+
+/* After openat: keep only what the daemon can serve faithfully. A FIFO,
+ * device or socket may block or behave per-opener; a procfs file would be
+ * the daemon's own (/proc/self, magic links). Those the client opens itself. */
+static bool servable_file(struct client *c, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return false;
+	if (st.st_dev == c->d->proc_dev)
+		return false;
+	return S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
+}
+
+static long finish_openat(struct exec_ctx *x, long r, bool added_nonblock)
+{
+	struct client *c = x->c;
+	int fd = (int)r, fl, e;
+
+	if (r < 0) {
+		/* with O_NONBLOCK added, a FIFO without writer or a leased file
+		 * answers differently than the client's own open would */
+		if (added_nonblock && (r == -ENXIO || r == -EAGAIN || r == -EWOULDBLOCK))
+			return go_direct(x);
+		return r;
+	}
+	if (!servable_file(c, fd)) {
+		close(fd);
+		return go_direct(x);
+	}
+	if (added_nonblock) {
+		fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+			close(fd);
+			return go_direct(x);
+		}
+	}
+	e = client_send_fd(c, x->slot, x->seq, fd);
+	close(fd);
+	if (e < 0)
+		return e == -EAGAIN ? -EMFILE : e;
+	x->resp_flags |= LSCA_RESP_FD;
+	return 0;
+}
+
+static int arg_of_kind(const struct lsca_sysdesc *d, enum lsca_argkind k1, enum lsca_argkind k2)
+{
+	for (int i = 0; i < LSCA_MAX_ARGS; i++)
+		if (d->kinds[i] == k1 || d->kinds[i] == k2)
+			return i;
+	return -1;
+}
+
+static bool stat_on_proc(struct client *c, enum lsca_argkind kind, const void *out)
+{
+	if (kind == LSCA_A_STATX) {
+		const struct statx *sx = out;
+
+		return makedev(sx->stx_dev_major, sx->stx_dev_minor) == c->d->proc_dev;
+	}
+	return ((const struct stat *)out)->st_dev == c->d->proc_dev;
+}
+
+long exec_call(struct lsca_call *call, void *arg)
+{
+	struct exec_ctx *x = arg;
+	struct client *c = x->c;
+	const struct lsca_sysdesc *d = lsca_sysdesc(call->nr);
+	int fetched[LSCA_MAX_ARGS], nfetched = 0, first_fd = -1;
+	bool added_nonblock = false;
+	struct iovec iov;
+	long a[LSCA_MAX_ARGS], r;
+	struct stat st;
+
+	if (d->flags & LSCA_S_LOCAL) {
+		x->resp_flags |= LSCA_RESP_LOCAL;
+		return 0;
+	}
+	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
+		a[i] = call->args[i];
+		switch (d->kinds[i]) {
+		case LSCA_A_DIRFD:
+			if ((int)a[i] == AT_FDCWD)
+				break;
+			/* fall through */
+		case LSCA_A_FD:
+			r = fetch_fd(c, (int)a[i]);
+			if (r < 0) {
+				/* EPERM: not ours to take (a non-dumpable client) */
+				r = r == -EPERM ? go_direct(x) : r;
+				goto out;
+			}
+			a[i] = fetched[nfetched++] = (int)r;
+			if (first_fd < 0)
+				first_fd = (int)r;
+			break;
+		case LSCA_A_IOVIN:
+		case LSCA_A_IOVOUT:
+			iov = (struct iovec){.iov_base = (void *)call->args[i],
+					     .iov_len = (size_t)call->args[i + 1]};
+			a[i] = (long)&iov;
+			a[++i] = 1;
+			break;
+		default:
+			break;
+		}
+	}
+	if (d->flags & LSCA_S_STREAM) {
+		/* pipes, sockets and ttys may block: served in the client */
+		if (fstat(first_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			r = go_direct(x);
+			goto out;
+		}
+		x->resp_flags |= LSCA_RESP_REGULAR;
+	}
+	if (d->flags & LSCA_S_NEWFD) {
+		/* O_NONBLOCK: a FIFO must not hold the worker in open() */
+		added_nonblock = !(a[2] & O_NONBLOCK);
+		a[2] |= O_CLOEXEC | O_NONBLOCK;
+	}
+	r = syscall(d->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (r < 0)
+		r = -errno;
+	if (d->flags & LSCA_S_NEWFD) {
+		r = finish_openat(x, r, added_nonblock);
+	} else if (d->flags & LSCA_S_CWD) {
+		if (r == 0) {
+			int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+			if (fd >= 0) {
+				close(c->cwd_fd);
+				c->cwd_fd = fd;
+			}
+			x->resp_flags |= LSCA_RESP_LOCAL;
+		}
+	} else if (r == 0 && arg_of_kind(d, LSCA_A_PATH, LSCA_A_PATH) >= 0) {
+		int o = arg_of_kind(d, LSCA_A_STAT, LSCA_A_STATX);
+
+		/* a path that led into /proc/self would describe the daemon */
+		if (o >= 0 && stat_on_proc(c, d->kinds[o], (const void *)call->args[o]))
+			r = go_direct(x);
+	}
+out:
+	while (nfetched > 0)
+		close(fetched[--nfetched]);
+	return r;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lscad.h - the daemon's shared context: settings, the dispatch table,
+ * the attached clients and the aggregated statistics.
+ */
+#ifndef LSCA_LSCAD_H
+#define LSCA_LSCAD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/statsfile.h"
+#include "../common/sysdesc.h"
+#include "creds.h"
+#include "dispatch.h"
+
+struct client;
+
+struct lscad_settings {
+	const char *socket_path;
+	const char *stats_out;
+	uint32_t spin_ns;      /* client and worker spin window */
+	uint32_t nslots;       /* threads per client served through the ring */
+	uint32_t data_size;    /* bytes of argument data per slot */
+	uint32_t max_clients;
+};
+
+struct lscad {
+	struct lscad_settings set;
+	struct dispatch *dispatch;
+	struct creds self; /* the daemon's own identity */
+	dev_t proc_dev;    /* procfs: paths that resolve there are the client's own */
+	ino_t root_ino;
+	dev_t root_dev;
+	ino_t mntns_ino;
+	struct client *clients;
+	unsigned nclients;
+	pthread_mutex_t stats_lock;
+	struct lsca_summary stats; /* folded in as clients detach */
+};
+
+#endif /* LSCA_LSCAD_H */

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+#include "worker.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/ring.h"
+#include "client.h"
+#include "exec.h"
+#include "log.h"
+#include "lscad.h"
+
+int worker_decode(const struct lsca_sysdesc *desc, const struct lsca_req *req,
+		  const unsigned char *in, uint32_t in_len, unsigned char *out, uint32_t out_cap,
+		  struct lsca_call *call)
+{
+	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
+		uint64_t a = req->args[i], len;
+		size_t n;
+
+		switch (desc->kinds[i]) {
+		case LSCA_A_NONE:
+			call->args[i] = 0;
+			break;
+		case LSCA_A_PATH:
+			if (a >= in_len)
+				return -EFAULT;
+			n = strnlen((const char *)in + a, in_len - a);
+			if (n == in_len - a)
+				return -EFAULT; /* no terminator inside the data */
+			if (n >= PATH_MAX)
+				return -ENAMETOOLONG;
+			call->args[i] = (long)(in + a);
+			break;
+		case LSCA_A_INBUF:
+		case LSCA_A_IOVIN:
+			len = i + 1 < LSCA_MAX_ARGS ? req->args[i + 1] : 0;
+			if (a > in_len || len > in_len - a)
+				return -EFAULT;
+			call->args[i] = (long)(in + a);
+			break;
+		case LSCA_A_OUTBUF:
+		case LSCA_A_IOVOUT:
+			len = i + 1 < LSCA_MAX_ARGS ? req->args[i + 1] : 0;
+			if (len > out_cap)
+				return -EFAULT;
+			call->args[i] = (long)out;
+			break;
+		case LSCA_A_STAT:
+		case LSCA_A_STATX:
+			if (lsca_argkind_size(desc->kinds[i]) > out_cap)
+				return -EFAULT;
+			call->args[i] = (long)out;
+			break;
+		case LSCA_A_FD:
+		case LSCA_A_DIRFD:
+			call->args[i] = (long)(int)a; /* fd numbers are ints */
+			break;
+		default:
+			call->args[i] = (long)a;
+			break;
+		}
+	}
+	call->nr = desc->nr;
+	call->name = desc->name;
+	return 0;
+}
+
+struct worker {
+	struct client *c;
+	unsigned char *in; /* private copy of a slot's input */
+	uint32_t cred_epoch;
+	mode_t umask;
+};
+
+/* Identity and umask are current before each call. The client announces
+ * its own credential changes (cred_epoch); a privileged client is also
+ * checked against the kernel every call, so one that drops privileges
+ * behind the shim's back cannot act with the old ones. */
+static int refresh_identity(struct worker *w)
+{
+	struct client *c = w->c;
+	struct lsca_ring_hdr *h = c->ring;
+	uint32_t e = atomic_load_explicit(&h->cred_epoch, memory_order_acquire);
+	mode_t m = atomic_load_explicit(&h->umask, memory_order_relaxed) & 0777;
+	int r;
+
+	if (e != w->cred_epoch ||
+	    (creds_privileged(&c->creds) && !creds_caps_current(c->pid, &c->creds))) {
+		w->cred_epoch = e;
+		r = client_reidentify(c);
+		if (r < 0) {
+			log_info("pid %d (%s): cannot act as its new identity (%s), calls stay "
+				 "direct",
+				 (int)c->pid, c->comm, strerror(-r));
+			c->direct_only = true;
+			c->why_direct = "its identity changed beyond what lscad can take on";
+		}
+	}
+	if (m != w->umask) {
+		umask(m);
+		w->umask = m;
+	}
+	return 0;
+}
+
+static void serve(struct worker *w, uint32_t i)
+{
+	struct client *c = w->c;
+	struct lsca_ring_hdr *h = c->ring;
+	struct lsca_slot *slot = lsca_ring_slot(h, i);
+	unsigned char *data = lsca_ring_data(h, i);
+	const struct lsca_sysdesc *desc;
+	struct lsca_call call = {.client = &c->info};
+	struct exec_ctx ectx = {.c = c, .slot = i};
+	struct lsca_resp resp = {0};
+	struct lsca_req req;
+	long r;
+
+	/* the one read of the request: everything below uses the copy */
+	memcpy(&req, &slot->req, sizeof(req));
+	resp.seq = ectx.seq = req.seq;
+	desc = lsca_sysdesc(req.nr);
+	if (!desc) {
+		resp.ret = -ENOSYS;
+		goto done;
+	}
+	if (req.data_len > h->data_size) {
+		resp.ret = -EFAULT;
+		goto done;
+	}
+	memcpy(w->in, data, req.data_len);
+	r = worker_decode(desc, &req, w->in, req.data_len, data, h->data_size, &call);
+	if (r < 0) {
+		resp.ret = r;
+		goto done;
+	}
+	refresh_identity(w);
+	if (c->direct_only) {
+		resp.flags = LSCA_RESP_DIRECT;
+		goto done;
+	}
+	resp.ret = dispatch_run(c->d->dispatch, &call, exec_call, &ectx);
+	resp.flags = ectx.resp_flags;
+done:
+	memcpy(&slot->resp, &resp, sizeof(resp));
+	lsca_slot_complete(slot);
+}
+
+static int worker_setup(struct worker *w)
+{
+	struct client *c = w->c;
+
+	/* a private cwd, root and umask for this thread: the client's */
+	if (unshare(CLONE_FS) < 0)
+		return -errno;
+	w->umask = c->creds.umask;
+	umask(w->umask);
+	if (c->root_fd >= 0 && (fchdir(c->root_fd) < 0 || chroot(".") < 0))
+		return -errno;
+	if (fchdir(c->cwd_fd) < 0)
+		return -errno;
+	w->cred_epoch = atomic_load_explicit(&c->ring->cred_epoch, memory_order_acquire);
+	if (creds_daemon_can_switch())
+		return creds_apply_thread(&c->creds);
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker w = {.c = arg};
+	struct client *c = w.c;
+	struct lsca_ring_hdr *h = c->ring;
+	uint64_t idle_since = 0;
+	int r;
+
+	w.in = malloc(h->data_size);
+	r = w.in ? worker_setup(&w) : -ENOMEM;
+	if (r < 0) {
+		log_warn("pid %d (%s): worker setup failed (%s), calls stay direct", (int)c->pid,
+			 c->comm, strerror(-r));
+		c->direct_only = true;
+		c->why_direct = "its worker could not take on its identity";
+		if (!w.in)
+			return NULL;
+	}
+	while (!atomic_load_explicit(&c->stop, memory_order_acquire)) {
+		uint32_t seen = atomic_load_explicit(&h->doorbell, memory_order_acquire);
+		unsigned served = 0;
+
+		for (uint32_t i = 0; i < h->nslots; i++)
+			if (lsca_slot_claim(lsca_ring_slot(h, i))) {
+				serve(&w, i);
+				served++;
+			}
+		if (served) {
+			idle_since = 0;
+			continue;
+		}
+		if (!idle_since)
+			idle_since = lsca_now_ns();
+		if (lsca_now_ns() - idle_since < c->d->set.spin_ns) {
+			lsca_cpu_relax();
+			continue;
+		}
+		lsca_doorbell_sleep(h, seen, 0);
+		idle_since = 0;
+	}
+	free(w.in);
+	return NULL;
+}
+
+int worker_start(struct client *c)
+{
+	int r = pthread_create(&c->thread, NULL, worker_main, c);
+
+	if (r)
+		return -r;
+	c->thread_started = true;
+	return 0;
+}

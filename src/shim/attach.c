@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Attach to lscad on first use: connect, check who the daemon is (from the
+ * kernel), handshake, map the ring. Every syscall here is raw: the shim never
+ * calls back into itself.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../common/ring.h"
+#include "shim.h"
+
+struct shim shim = {.sock = -1};
+SHIM_TLS __thread int shim_depth;
+static SHIM_TLS __thread int tls_slot = -1;
+static pthread_key_t slot_key;
+
+#define RETRY_NS 1000000000ull /* a missing daemon is looked for once a second */
+
+static long sys(long nr, long a, long b, long c, long d, long e, long f)
+{
+	long r = syscall(nr, a, b, c, d, e, f);
+
+	return r < 0 ? -errno : r;
+}
+#define SYS3(nr, a, b, c) sys(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define SYS5(nr, a, b, c, d, e) sys(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+
+/* One line on stderr, once per process: the program's output otherwise
+ * stays exactly its own. */
+static void say_once(const char *fmt, const char *a, const char *b)
+{
+	static _Atomic int said;
+	char line[320];
+	int n;
+
+	if (atomic_exchange(&said, 1))
+		return;
+	n = snprintf(line, sizeof(line), fmt, a, b);
+	if (n > 0)
+		SYS3(SYS_write, 2, line, n < (int)sizeof(line) ? n : (int)sizeof(line) - 1);
+}
+
+/* The shim's socket sits high, so the program's own fd numbers come out
+ * exactly as without the shim. */
+static int move_high(int fd)
+{
+	struct rlimit rl;
+	long lim = 1024, hi;
+
+	if (sys(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl, 0, 0) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 1024)
+		lim = (long)rl.rlim_cur;
+	hi = SYS3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, lim > 16 ? lim - 8 : 3);
+	if (hi < 0)
+		return fd;
+	SYS3(SYS_close, fd, 0, 0);
+	return (int)hi;
+}
+
+static int recv_welcome(int fd, struct lsca_welcome *w, int *memfd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = w, .iov_len = sizeof(*w)};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm;
+	long n;
+
+	*memfd = -1;
+	n = SYS3(SYS_recvmsg, fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return (int)n;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(memfd, CMSG_DATA(cm), sizeof(int));
+	if (n != (long)sizeof(*w) || w->magic != LSCA_PROTO_MAGIC)
+		return -EPROTO;
+	w->reason[sizeof(w->reason) - 1] = '\0';
+	return 0;
+}
+
+/* The daemon must be root or our own real uid, as the kernel says. */
+static int check_daemon(int fd, pid_t *pid)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	char uid[32];
+
+	if (SYS5(SYS_getsockopt, fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
+		return -EPERM;
+	if (uc.uid == 0 || (!shim.secure && uc.uid == getuid())) {
+		*pid = uc.pid;
+		return 0;
+	}
+	snprintf(uid, sizeof(uid), "%u", (unsigned)uc.uid);
+	say_once("lsca: refusing the daemon at %s: it runs as uid %s, neither root nor this "
+		 "user; running without LSCA\n",
+		 shim.socket_path, uid);
+	return -EPERM;
+}
+
+static int do_attach(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct lsca_hello hello = {.magic = LSCA_PROTO_MAGIC, .version = LSCA_PROTO_VERSION};
+	struct timeval tv = {.tv_sec = 5};
+	struct lsca_welcome w;
+	struct lsca_ring_hdr *ring;
+	struct stat st;
+	pid_t dpid;
+	int fd, memfd = -1, r;
+
+	memcpy(sa.sun_path, shim.socket_path, sizeof(shim.socket_path));
+	fd = (int)SYS3(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	/* a daemon that stops answering must not hang the program */
+	SYS5(SYS_setsockopt, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	r = (int)SYS3(SYS_connect, fd, &sa, sizeof(sa));
+	if (r < 0)
+		goto fail; /* no daemon: silent passthrough */
+	r = check_daemon(fd, &dpid);
+	if (r < 0)
+		goto refused;
+	r = (int)SYS3(SYS_sendto, fd, &hello, sizeof(hello));
+	if (r >= 0)
+		r = recv_welcome(fd, &w, &memfd);
+	if (r < 0)
+		goto fail;
+	if (w.version != LSCA_PROTO_VERSION || w.status == LSCA_WELCOME_VERSION) {
+		char v[64];
+
+		snprintf(v, sizeof(v), "protocol %u, this shim %u", w.version, LSCA_PROTO_VERSION);
+		say_once("lsca: the daemon speaks %s: %s; running without LSCA\n", v, w.reason);
+		r = -EPROTO;
+		goto refused;
+	}
+	if (w.status != LSCA_WELCOME_OK || memfd < 0) {
+		if (w.status == LSCA_WELCOME_DENIED)
+			say_once("lsca: %s%s; running without LSCA\n", w.reason, "");
+		r = -EPERM;
+		goto fail;
+	}
+	if (SYS3(SYS_fstat, memfd, &st, 0) < 0 || st.st_size <= 0) {
+		r = -EPROTO;
+		goto fail;
+	}
+	ring = (void *)sys(SYS_mmap, 0, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if ((unsigned long)ring > -4096UL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	SYS3(SYS_close, memfd, 0, 0);
+	memfd = -1;
+	if (!lsca_ring_hdr_valid(ring, (uint64_t)st.st_size)) {
+		SYS3(SYS_munmap, ring, st.st_size, 0);
+		r = -EPROTO;
+		goto fail;
+	}
+	/* with Yama, let the daemon take our fds (pidfd_getfd) */
+	sys(SYS_prctl, PR_SET_PTRACER, dpid, 0, 0, 0, 0);
+	shim.sock = move_high(fd);
+	shim.ring_size = (uint64_t)st.st_size;
+	shim.ring = ring;
+	return 0;
+refused:
+	atomic_store(&shim.state, SHIM_DISABLED);
+fail:
+	if (memfd >= 0)
+		SYS3(SYS_close, memfd, 0, 0);
+	SYS3(SYS_close, fd, 0, 0);
+	return r;
+}
+
+struct lsca_ring_hdr *shim_ring(void)
+{
+	int s = atomic_load_explicit(&shim.state, memory_order_acquire);
+	int expect;
+
+	if (s == SHIM_ATTACHED)
+		return shim.ring;
+	if (s == SHIM_DISABLED || s == SHIM_ATTACHING)
+		return NULL;
+	if (s == SHIM_FAILED && lsca_now_ns() < atomic_load(&shim.retry_at))
+		return NULL;
+	/* one thread attaches; the others run direct meanwhile, never wait */
+	expect = s;
+	if (!atomic_compare_exchange_strong(&shim.state, &expect, SHIM_ATTACHING))
+		return NULL;
+	if (do_attach() == 0) {
+		atomic_store_explicit(&shim.state, SHIM_ATTACHED, memory_order_release);
+		return shim.ring;
+	}
+	atomic_store(&shim.retry_at, lsca_now_ns() + RETRY_NS);
+	expect = SHIM_ATTACHING;
+	atomic_compare_exchange_strong(&shim.state, &expect, SHIM_FAILED);
+	return NULL;
+}
+
+int shim_slot(const struct lsca_ring_hdr *ring)
+{
+	uint32_t n = ring->nslots < SHIM_MAX_SLOTS ? ring->nslots : SHIM_MAX_SLOTS;
+
+	if (tls_slot >= 0)
+		return (uint32_t)tls_slot < n ? tls_slot : -1;
+	for (uint32_t i = 0; i < n; i++) {
+		_Atomic uint64_t *w = &shim.slot_bits[i / 64];
+		uint64_t bit = 1ull << (i % 64), old = atomic_load(w);
+
+		if (old & bit)
+			continue;
+		if (!(atomic_fetch_or(w, bit) & bit)) {
+			tls_slot = (int)i;
+			/* released by the key's destructor when the thread ends */
+			pthread_setspecific(slot_key, (void *)(uintptr_t)(i + 1));
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+static void slot_release(void *v)
+{
+	uint32_t i = (uint32_t)(uintptr_t)v - 1;
+
+	if (i < SHIM_MAX_SLOTS)
+		atomic_fetch_and(&shim.slot_bits[i / 64], ~(1ull << (i % 64)));
+}
+
+void shim_lost_daemon(void)
+{
+	int expect = SHIM_ATTACHED;
+
+	/* the old mapping stays: other threads may still be reading it */
+	if (atomic_compare_exchange_strong(&shim.state, &expect, SHIM_ATTACHING)) {
+		SYS3(SYS_close, shim.sock, 0, 0);
+		shim.sock = -1;
+		atomic_store(&shim.retry_at, lsca_now_ns() + RETRY_NS / 10);
+		atomic_store(&shim.state, SHIM_FAILED);
+	}
+}
+
+bool shim_alive(void *arg)
+{
+	struct lsca_ring_hdr *ring = arg;
+	struct pollfd p = {.fd = shim.sock, .events = POLLRDHUP};
+
+	if (atomic_load_explicit(&ring->daemon_state, memory_order_acquire) != LSCA_DAEMON_RUNNING)
+		return false;
+	if (SYS3(SYS_poll, &p, 1, 0) < 0)
+		return true;
+	return !(p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL));
+}
+
+void shim_creds_changed(void)
+{
+	struct lsca_ring_hdr *ring = shim.ring;
+
+	if (atomic_load(&shim.state) == SHIM_ATTACHED)
+		atomic_fetch_add_explicit(&ring->cred_epoch, 1, memory_order_release);
+}
+
+void shim_umask_changed(mode_t mask)
+{
+	struct lsca_ring_hdr *ring = shim.ring;
+
+	if (atomic_load(&shim.state) == SHIM_ATTACHED)
+		atomic_store_explicit(&ring->umask, mask & 0777, memory_order_release);
+}
+
+/* A forked child is another process: its own ring, its own daemon client. */
+static void atfork_child(void)
+{
+	if (shim.sock >= 0)
+		SYS3(SYS_close, shim.sock, 0, 0);
+	if (shim.ring)
+		SYS3(SYS_munmap, shim.ring, shim.ring_size, 0);
+	for (unsigned i = 0; i < SHIM_MAX_SLOTS; i++) {
+		if (shim.stash_fd[i] >= 0)
+			SYS3(SYS_close, shim.stash_fd[i], 0, 0);
+		shim.stash_fd[i] = -1;
+	}
+	shim.sock = -1;
+	shim.ring = NULL;
+	memset(shim.slot_bits, 0, sizeof(shim.slot_bits));
+	if (tls_slot >= 0)
+		shim.slot_bits[tls_slot / 64] = 1ull << (tls_slot % 64);
+	atomic_store(&shim.fd_lock, 0);
+	atomic_store(&shim.retry_at, 0);
+	atomic_store(&shim.state, SHIM_UNATTACHED);
+}
+
+__attribute__((constructor)) static void shim_init(void)
+{
+	const char *path = NULL;
+
+	for (unsigned i = 0; i < SHIM_MAX_SLOTS; i++)
+		shim.stash_fd[i] = -1;
+	/* a setuid program must not be fed results by whoever set LSCA_* */
+	shim.secure = getauxval(AT_SECURE) != 0;
+	if (!shim.secure) {
+		path = getenv("LSCA_SOCKET");
+		if (getenv("LSCA_DISABLE") && !strcmp(getenv("LSCA_DISABLE"), "1"))
+			atomic_store(&shim.state, SHIM_DISABLED);
+	}
+	if (!path || !*path || strlen(path) >= sizeof(shim.socket_path))
+		path = LSCA_DEFAULT_SOCKET;
+	strcpy(shim.socket_path, path);
+	pthread_key_create(&slot_key, slot_release);
+	pthread_atfork(NULL, NULL, atfork_child);
+}

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One proxied call, driven by the syscall's row in sysdesc.h: copy the
+ * inputs into this thread's slot, submit, wait, copy the outputs back.
+ * No allocation, no lock on this path (receiving a new fd takes a short
+ * spinlock: it already costs a kernel entry).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "../common/ring.h"
+#include "../common/sysdesc.h"
+#include "shim.h"
+
+static SHIM_TLS __thread uint32_t tls_seq;
+
+static long raw(long nr, const long *a)
+{
+	long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+
+	return r < 0 ? -errno : r;
+}
+
+/* Paths the daemon would resolve as itself, not as this process. */
+static bool path_is_own(const char *p)
+{
+	static const char *const own[] = {"/proc/self", "/proc/thread-self", "/dev/fd",
+					  "/dev/stdin", "/dev/stdout", "/dev/stderr"};
+
+	for (unsigned i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		size_t n = strlen(own[i]);
+
+		if (!strncmp(p, own[i], n) && (p[n] == '\0' || p[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/* Calls only the process itself can run faithfully. */
+static bool must_run_here(const struct lsca_sysdesc *d, const long *a)
+{
+	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
+		const char *p = (const char *)a[i];
+
+		if (d->kinds[i] != LSCA_A_PATH)
+			continue;
+		/* NULL (EFAULT) and overlong paths: the kernel's own answer */
+		if (!p || strnlen(p, PATH_MAX) == PATH_MAX || path_is_own(p))
+			return true;
+	}
+	return false;
+}
+
+static long take_fd(const struct lsca_fdmsg *m, int fd, uint32_t slot, uint32_t seq)
+{
+	if (m->slot == slot && m->seq == seq)
+		return fd;
+	if (m->slot < SHIM_MAX_SLOTS) {
+		/* another thread's: keep it where that thread will look */
+		if (shim.stash_fd[m->slot] >= 0)
+			syscall(SYS_close, shim.stash_fd[m->slot]);
+		shim.stash_fd[m->slot] = fd;
+		shim.stash_seq[m->slot] = m->seq;
+	} else {
+		syscall(SYS_close, fd);
+	}
+	return -EAGAIN;
+}
+
+/* The daemon sent the fd before it completed our slot, so it is either in
+ * the socket or already stashed for us by another thread. */
+static long recv_fd(uint32_t slot, uint32_t seq, bool cloexec)
+{
+	long r = -EAGAIN;
+
+	while (atomic_exchange_explicit(&shim.fd_lock, 1, memory_order_acquire))
+		lsca_cpu_relax();
+	while (r == -EAGAIN) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct lsca_fdmsg m;
+		struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
+		struct msghdr msg = {.msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = u.buf,
+				     .msg_controllen = sizeof(u.buf)};
+		struct cmsghdr *cm;
+		long n;
+		int fd = -1;
+
+		if (shim.stash_fd[slot] >= 0 && shim.stash_seq[slot] == seq) {
+			r = shim.stash_fd[slot];
+			shim.stash_fd[slot] = -1;
+			break;
+		}
+		n = syscall(SYS_recvmsg, shim.sock, &msg, MSG_CMSG_CLOEXEC);
+		if (n < 0) {
+			r = errno == EAGAIN ? -EIO : -errno;
+			break;
+		}
+		cm = CMSG_FIRSTHDR(&msg);
+		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		if (msg.msg_flags & MSG_CTRUNC) {
+			/* the kernel dropped the fd: we are at our fd limit */
+			r = m.slot == slot && m.seq == seq ? -EMFILE : -EAGAIN;
+			continue;
+		}
+		if (n != (long)sizeof(m) || fd < 0 || m.magic != LSCA_PROTO_MAGIC) {
+			if (fd >= 0)
+				syscall(SYS_close, fd);
+			r = -EIO;
+			break;
+		}
+		r = take_fd(&m, fd, slot, seq);
+	}
+	atomic_store_explicit(&shim.fd_lock, 0, memory_order_release);
+	if (r >= 0 && !cloexec)
+		syscall(SYS_fcntl, (int)r, F_SETFD, 0);
+	return r;
+}
+
+/* Submit the filled slot and wait. Returns 0 with *resp, or -EPIPE when
+ * the daemon went away (the call has then to run here). */
+static int roundtrip(struct lsca_ring_hdr *ring, struct lsca_slot *s, struct lsca_resp *resp)
+{
+	lsca_slot_submit(ring, s);
+	if (lsca_slot_wait(ring, s, ring->spin_ns, shim_alive, ring) < 0) {
+		shim_lost_daemon();
+		return -EPIPE;
+	}
+	memcpy(resp, &s->resp, sizeof(*resp));
+	return 0;
+}
+
+/* What the daemon's answer means for us; *direct tells the caller to count
+ * a call that ended up running here. */
+static long finish(const struct lsca_sysdesc *d, const long *a, const struct lsca_resp *resp,
+		   uint32_t slot, uint32_t seq, bool *direct)
+{
+	if (resp->flags & LSCA_RESP_DIRECT) {
+		*direct = true;
+		return raw(d->nr, a);
+	}
+	if (resp->flags & LSCA_RESP_LOCAL)
+		return raw(d->nr, a); /* approved; only we can close or chdir */
+	if ((resp->flags & LSCA_RESP_FD) && resp->ret == 0)
+		return recv_fd(slot, seq, (a[2] & O_CLOEXEC) != 0);
+	return resp->ret;
+}
+
+/* A call without a large buffer: paths in, fixed-size structs out. */
+static long call_once(struct lsca_ring_hdr *ring, uint32_t slot, const struct lsca_sysdesc *d,
+		      const long *a, bool *direct)
+{
+	struct lsca_slot *s = lsca_ring_slot(ring, slot);
+	unsigned char *data = lsca_ring_data(ring, slot);
+	struct lsca_resp resp;
+	uint32_t off = 0, seq = ++tls_seq;
+	long r;
+
+	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
+		size_t n;
+
+		switch (d->kinds[i]) {
+		case LSCA_A_PATH:
+			n = strlen((const char *)a[i]) + 1;
+			if (n > ring->data_size - off) {
+				*direct = true;
+				return raw(d->nr, a);
+			}
+			memcpy(data + off, (const char *)a[i], n);
+			s->req.args[i] = off;
+			off += (uint32_t)n;
+			break;
+		case LSCA_A_STAT:
+		case LSCA_A_STATX:
+			s->req.args[i] = 0;
+			break;
+		default:
+			s->req.args[i] = (uint64_t)a[i];
+			break;
+		}
+	}
+	s->req.nr = d->nr;
+	s->req.seq = seq;
+	s->req.data_len = off;
+	if (roundtrip(ring, s, &resp) < 0) {
+		*direct = true;
+		return raw(d->nr, a);
+	}
+	r = finish(d, a, &resp, slot, seq, direct);
+	if (r == 0 && !*direct && !(resp.flags & LSCA_RESP_LOCAL))
+		for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
+			if (d->kinds[i] == LSCA_A_STAT || d->kinds[i] == LSCA_A_STATX)
+				memcpy((void *)a[i], data, lsca_argkind_size(d->kinds[i]));
+	return r;
+}
+
+/* Copy len bytes between a flat buffer and an iovec array starting at byte
+ * pos of the array. */
+static void iov_copy(const struct iovec *iov, int cnt, size_t pos, unsigned char *flat,
+		     size_t len, bool to_flat)
+{
+	for (int i = 0; i < cnt && len; i++) {
+		size_t l = iov[i].iov_len, n;
+
+		if (pos >= l) {
+			pos -= l;
+			continue;
+		}
+		n = l - pos < len ? l - pos : len;
+		if (to_flat)
+			memcpy(flat, (unsigned char *)iov[i].iov_base + pos, n);
+		else
+			memcpy((unsigned char *)iov[i].iov_base + pos, flat, n);
+		flat += n;
+		len -= n;
+		pos = 0;
+	}
+}
+
+/* read/write and friends: the buffer travels through the slot in chunks of
+ * at most the slot's data size. A chunk that comes back short ends the call
+ * (as a short read or write would); a full read chunk continues only on a
+ * regular file, where the native call would not have stopped either. */
+static long call_chunked(struct lsca_ring_hdr *ring, uint32_t slot, const struct lsca_sysdesc *d,
+			 const long *a, bool *direct)
+{
+	struct lsca_slot *s = lsca_ring_slot(ring, slot);
+	unsigned char *data = lsca_ring_data(ring, slot);
+	enum lsca_argkind k = d->kinds[1];
+	bool in = k == LSCA_A_INBUF || k == LSCA_A_IOVIN;
+	struct iovec one = {.iov_base = (void *)a[1], .iov_len = (size_t)a[2]};
+	const struct iovec *iov = &one;
+	int cnt = 1;
+	size_t total = (size_t)a[2], done = 0;
+
+	if (k == LSCA_A_IOVIN || k == LSCA_A_IOVOUT) {
+		iov = (const struct iovec *)a[1];
+		cnt = (int)a[2];
+		if (cnt < 0 || cnt > IOV_MAX || (cnt && !iov)) {
+			*direct = true; /* the kernel's EINVAL/EFAULT */
+			return raw(d->nr, a);
+		}
+		total = 0;
+		for (int i = 0; i < cnt; i++) {
+			if (iov[i].iov_len > SSIZE_MAX - total) {
+				*direct = true;
+				return raw(d->nr, a);
+			}
+			total += iov[i].iov_len;
+		}
+	}
+	do {
+		size_t chunk = total - done < ring->data_size ? total - done : ring->data_size;
+		uint32_t seq = ++tls_seq;
+		struct lsca_resp resp;
+		long r;
+
+		if (in)
+			iov_copy(iov, cnt, done, data, chunk, true);
+		s->req.nr = d->nr;
+		s->req.seq = seq;
+		s->req.args[0] = (uint64_t)a[0];
+		s->req.args[1] = 0;
+		s->req.args[2] = chunk;
+		s->req.args[3] = (d->flags & LSCA_S_POS) ? (uint64_t)(a[3] + (long)done) : 0;
+		s->req.data_len = in ? (uint32_t)chunk : 0;
+		if (roundtrip(ring, s, &resp) < 0 || (resp.flags & LSCA_RESP_DIRECT)) {
+			/* nothing moved yet: the whole call runs here; else a
+			 * short count, which every caller must already handle */
+			if (done)
+				return (long)done;
+			*direct = true;
+			return raw(d->nr, a);
+		}
+		r = resp.ret;
+		if (r < 0)
+			return done ? (long)done : r;
+		if ((size_t)r > chunk)
+			return -EIO; /* a daemon that lies: never overrun the caller */
+		if (!in)
+			iov_copy(iov, cnt, done, data, (size_t)r, false);
+		done += (size_t)r;
+		if ((size_t)r < chunk || (!in && !(resp.flags & LSCA_RESP_REGULAR)))
+			break;
+	} while (done < total);
+	return (long)done;
+}
+
+static void count(struct lsca_ring_hdr *ring, int slot, unsigned op, long r, bool direct,
+		  uint64_t t0)
+{
+	uint64_t ns = lsca_now_ns() - t0;
+
+	if (slot >= 0) {
+		/* this thread is the row's only writer */
+		struct lsca_stat *st = &lsca_ring_stats(ring, (uint32_t)slot)[op];
+
+		st->calls++;
+		st->errors += r < 0;
+		st->direct += direct;
+		st->ns += ns;
+	} else {
+		struct lsca_stat *st = &lsca_ring_stats(ring, ring->nslots)[op];
+
+		__atomic_fetch_add(&st->calls, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&st->errors, r < 0, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&st->direct, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&st->ns, ns, __ATOMIC_RELAXED);
+	}
+}
+
+long shim_call(long nr, const long *a)
+{
+	const struct lsca_sysdesc *d = lsca_sysdesc(nr);
+	struct lsca_ring_hdr *ring;
+	bool direct = false;
+	uint64_t t0;
+	int slot;
+	long r;
+
+	/* re-entered (a signal handler, our own helpers): run it here */
+	if (!d || shim_depth) {
+		r = raw(nr, a);
+		goto out;
+	}
+	shim_depth++;
+	t0 = lsca_now_ns();
+	ring = shim_ring();
+	if (!ring) {
+		r = raw(nr, a);
+		shim_depth--;
+		goto out;
+	}
+	slot = shim_slot(ring);
+	if (slot < 0 || must_run_here(d, a)) {
+		direct = true;
+		r = raw(nr, a);
+	} else if (d->flags & LSCA_S_CHUNK) {
+		r = call_chunked(ring, (uint32_t)slot, d, a, &direct);
+	} else {
+		r = call_once(ring, (uint32_t)slot, d, a, &direct);
+	}
+	count(ring, slot, d->op, r, direct, t0);
+	shim_depth--;
+out:
+	if (r < 0 && r >= -4095) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}

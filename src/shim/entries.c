@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The interposed entry points, expanded from entries.def. Each body is the
+ * same three steps: the symbol's own check, the arguments as longs, one
+ * shim_call(). Nothing here is written per function.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* (long) of each of up to six arguments */
+#define CAST1(a)            (long)(a)
+#define CAST2(a, ...)       (long)(a), CAST1(__VA_ARGS__)
+#define CAST3(a, ...)       (long)(a), CAST2(__VA_ARGS__)
+#define CAST4(a, ...)       (long)(a), CAST3(__VA_ARGS__)
+#define CAST5(a, ...)       (long)(a), CAST4(__VA_ARGS__)
+#define CAST6(a, ...)       (long)(a), CAST5(__VA_ARGS__)
+#define NARGS_(a, b, c, d, e, f, n, ...) n
+#define NARGS(...)          NARGS_(__VA_ARGS__, 6, 5, 4, 3, 2, 1, 0)
+#define CAT_(a, b)          a##b
+#define CAT(a, b)           CAT_(a, b)
+#define CAST(...)           CAT(CAST, NARGS(__VA_ARGS__))(__VA_ARGS__)
+
+extern void __chk_fail(void) __attribute__((noreturn));
+
+/* glibc's own words for a fortified open without a mode */
+static void __attribute__((noreturn)) open_fail(void)
+{
+	static const char m[] = "*** invalid open call: O_CREAT without mode ***: terminated\n";
+
+	syscall(SYS_write, 2, m, sizeof(m) - 1);
+	abort();
+}
+
+#if defined(__x86_64__)
+#define STAT_VER_MAX 1 /* _STAT_VER_KERNEL 0, _STAT_VER_LINUX 1 */
+#else
+#define STAT_VER_MAX 0
+#endif
+
+#define NOCHK           (void)0
+#define CHK_LEN(n, bl)  if ((n) > (bl)) __chk_fail()
+#define CHK_OPEN(f)     if (__OPEN_NEEDS_MODE(f)) open_fail()
+#define CHK_VER(v)                                                                                 \
+	if ((v) < 0 || (v) > STAT_VER_MAX) {                                                       \
+		errno = EINVAL;                                                                    \
+		return -1;                                                                         \
+	}
+
+#define ENTRY(ret, sym, params, check, sc, ...)                                                    \
+	EXPORT ret sym params                                                                      \
+	{                                                                                          \
+		check;                                                                             \
+		long a_[6] = {CAST(__VA_ARGS__)};                                                  \
+		return (ret)shim_call(__NR_##sc, a_);                                              \
+	}
+
+#define OPEN_ENTRY(sym, params, flags, sc, ...)                                                    \
+	EXPORT int sym params                                                                      \
+	{                                                                                          \
+		mode_t mode_ = 0;                                                                  \
+		if (__OPEN_NEEDS_MODE(flags)) {                                                    \
+			va_list ap_;                                                               \
+			va_start(ap_, flags);                                                      \
+			mode_ = va_arg(ap_, mode_t);                                               \
+			va_end(ap_);                                                               \
+		}                                                                                  \
+		long a_[6] = {CAST(__VA_ARGS__, mode_)};                                           \
+		return (int)shim_call(__NR_##sc, a_);                                              \
+	}
+
+#define CRED_ENTRY(ret, sym, params, args)                                                         \
+	EXPORT ret sym params                                                                      \
+	{                                                                                          \
+		static ret(*real_) params;                                                         \
+		ret r_;                                                                            \
+		if (!real_)                                                                        \
+			real_ = (ret(*) params)dlsym(RTLD_NEXT, #sym);                             \
+		if (!real_) {                                                                      \
+			errno = ENOSYS;                                                            \
+			return (ret)-1;                                                            \
+		}                                                                                  \
+		r_ = real_ args;                                                                   \
+		shim_creds_changed();                                                              \
+		return r_;                                                                         \
+	}
+
+#define HAND_ENTRY(sym) /* written out below */
+
+#include "entries.def"
+
+/* Not an identity, but the daemon creates files with the process's umask. */
+EXPORT mode_t umask(mode_t m)
+{
+	mode_t old = (mode_t)syscall(SYS_umask, m);
+
+	shim_umask_changed(m);
+	return old;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shim.h - liblsca-shim.so internals shared by its three parts:
+ *   attach.c   connecting to lscad, the ring mapping, fork, re-attach;
+ *   call.c     one proxied call: marshal, submit, wait, unmarshal;
+ *   entries.c  the interposed libc symbols, generated from entries.def.
+ *
+ * Nothing here is exported: the version script (made from entries.def)
+ * exports only the interposed symbols.
+ */
+#ifndef LSCA_SHIM_H
+#define LSCA_SHIM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/proto.h"
+
+#define SHIM_TLS __attribute__((tls_model("initial-exec")))
+
+enum shim_state {
+	SHIM_UNATTACHED = 0,
+	SHIM_ATTACHING,
+	SHIM_ATTACHED,
+	SHIM_FAILED,   /* no daemon now: direct calls, retry later */
+	SHIM_DISABLED, /* refused for good (wrong daemon, wrong protocol) */
+};
+
+#define SHIM_MAX_SLOTS 1024
+
+struct shim {
+	_Atomic int state;
+	_Atomic uint64_t retry_at; /* monotonic ns: next attach attempt */
+	int sock;
+	struct lsca_ring_hdr *ring;
+	uint64_t ring_size;
+	bool secure; /* AT_SECURE: ignore LSCA_*, trust only a root daemon */
+	char socket_path[108];
+	_Atomic uint64_t slot_bits[SHIM_MAX_SLOTS / 64];
+	/* fds received for another thread's slot while we held the lock */
+	_Atomic int fd_lock;
+	int stash_fd[SHIM_MAX_SLOTS];
+	uint32_t stash_seq[SHIM_MAX_SLOTS];
+};
+
+extern struct shim shim;
+extern SHIM_TLS __thread int shim_depth; /* >0: inside the shim, go direct */
+
+/* The ring if attached (attaching on first use), else NULL. */
+struct lsca_ring_hdr *shim_ring(void);
+/* This thread's slot index, claiming one on first use; -1 if none free. */
+int shim_slot(const struct lsca_ring_hdr *ring);
+/* The daemon is gone mid-call: stop using the ring, re-attach later. */
+void shim_lost_daemon(void);
+/* Whether the daemon still serves us (asked while sleeping on a slot). */
+bool shim_alive(void *arg);
+
+/* A proxied call of syscall nr with normalised arguments; returns the
+ * result, or -1 with errno set, exactly as the libc entry point would. */
+long shim_call(long nr, const long *args);
+
+/* Credential and umask changes, reported by their entry points. */
+void shim_creds_changed(void);
+void shim_umask_changed(mode_t mask);
+
+#endif /* LSCA_SHIM_H */
