@@ -9,67 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/req.h"
 #include "../common/ring.h"
 #include "client.h"
 #include "exec.h"
 #include "log.h"
 #include "lscad.h"
-
-int worker_decode(const struct lsca_sysdesc *desc, const struct lsca_req *req,
-		  const unsigned char *in, uint32_t in_len, unsigned char *out, uint32_t out_cap,
-		  struct lsca_call *call)
-{
-	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
-		uint64_t a = req->args[i], len;
-		size_t n;
-
-		switch (desc->kinds[i]) {
-		case LSCA_A_NONE:
-			call->args[i] = 0;
-			break;
-		case LSCA_A_PATH:
-			if (a >= in_len)
-				return -EFAULT;
-			n = strnlen((const char *)in + a, in_len - a);
-			if (n == in_len - a)
-				return -EFAULT; /* no terminator inside the data */
-			if (n >= PATH_MAX)
-				return -ENAMETOOLONG;
-			call->args[i] = (long)(in + a);
-			break;
-		case LSCA_A_INBUF:
-		case LSCA_A_IOVIN:
-			len = i + 1 < LSCA_MAX_ARGS ? req->args[i + 1] : 0;
-			if (a > in_len || len > in_len - a)
-				return -EFAULT;
-			call->args[i] = (long)(in + a);
-			break;
-		case LSCA_A_OUTBUF:
-		case LSCA_A_IOVOUT:
-			len = i + 1 < LSCA_MAX_ARGS ? req->args[i + 1] : 0;
-			if (len > out_cap)
-				return -EFAULT;
-			call->args[i] = (long)out;
-			break;
-		case LSCA_A_STAT:
-		case LSCA_A_STATX:
-			if (lsca_argkind_size(desc->kinds[i]) > out_cap)
-				return -EFAULT;
-			call->args[i] = (long)out;
-			break;
-		case LSCA_A_FD:
-		case LSCA_A_DIRFD:
-			call->args[i] = (long)(int)a; /* fd numbers are ints */
-			break;
-		default:
-			call->args[i] = (long)a;
-			break;
-		}
-	}
-	call->nr = desc->nr;
-	call->name = desc->name;
-	return 0;
-}
 
 struct worker {
 	struct client *c;
@@ -135,7 +80,7 @@ static void serve(struct worker *w, uint32_t i)
 		goto done;
 	}
 	memcpy(w->in, data, req.data_len);
-	r = worker_decode(desc, &req, w->in, req.data_len, data, h->data_size, &call);
+	r = lsca_req_decode(desc, &req, w->in, req.data_len, data, h->data_size, &call);
 	if (r < 0) {
 		resp.ret = r;
 		goto done;

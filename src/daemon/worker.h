@@ -18,11 +18,4 @@ struct client;
 /* Start the worker thread of c. Returns 0 or -errno. */
 int worker_start(struct client *c);
 
-/* Turn the private copy of a request into a call: pointer arguments become
- * pointers into in (input) or out (output). Returns 0, or -EFAULT /
- * -ENAMETOOLONG / -EINVAL for a request that does not hold together. */
-int worker_decode(const struct lsca_sysdesc *desc, const struct lsca_req *req,
-		  const unsigned char *in, uint32_t in_len, unsigned char *out, uint32_t out_cap,
-		  struct lsca_call *call);
-
 #endif /* LSCA_WORKER_H */

@@ -28,6 +28,8 @@ struct shim shim = {.sock = -1};
 SHIM_TLS __thread int shim_depth;
 static SHIM_TLS __thread int tls_slot = -1;
 static pthread_key_t slot_key;
+static pthread_once_t configured = PTHREAD_ONCE_INIT;
+static void shim_configure(void);
 
 #define RETRY_NS 1000000000ull /* a missing daemon is looked for once a second */
 
@@ -197,6 +199,10 @@ struct lsca_ring_hdr *shim_ring(void)
 
 	if (s == SHIM_ATTACHED)
 		return shim.ring;
+	if (s == SHIM_UNATTACHED) {
+		pthread_once(&configured, shim_configure);
+		s = atomic_load_explicit(&shim.state, memory_order_acquire);
+	}
 	if (s == SHIM_DISABLED || s == SHIM_ATTACHING)
 		return NULL;
 	if (s == SHIM_FAILED && lsca_now_ns() < atomic_load(&shim.retry_at))
@@ -308,7 +314,9 @@ static void atfork_child(void)
 	atomic_store(&shim.state, SHIM_UNATTACHED);
 }
 
-__attribute__((constructor)) static void shim_init(void)
+/* Read the environment once. Runs on the first call, which can come from
+ * another library's constructor before ours has run. */
+static void shim_configure(void)
 {
 	const char *path = NULL;
 
@@ -326,4 +334,9 @@ __attribute__((constructor)) static void shim_init(void)
 	strcpy(shim.socket_path, path);
 	pthread_key_create(&slot_key, slot_release);
 	pthread_atfork(NULL, NULL, atfork_child);
+}
+
+__attribute__((constructor)) static void shim_init(void)
+{
+	pthread_once(&configured, shim_configure);
 }

@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../common/req.h"
 #include "../common/ring.h"
 #include "../common/sysdesc.h"
 #include "shim.h"
@@ -164,35 +165,14 @@ static long call_once(struct lsca_ring_hdr *ring, uint32_t slot, const struct ls
 	struct lsca_slot *s = lsca_ring_slot(ring, slot);
 	unsigned char *data = lsca_ring_data(ring, slot);
 	struct lsca_resp resp;
-	uint32_t off = 0, seq = ++tls_seq;
+	uint32_t seq = ++tls_seq;
 	long r;
 
-	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
-		size_t n;
-
-		switch (d->kinds[i]) {
-		case LSCA_A_PATH:
-			n = strlen((const char *)a[i]) + 1;
-			if (n > ring->data_size - off) {
-				*direct = true;
-				return raw(d->nr, a);
-			}
-			memcpy(data + off, (const char *)a[i], n);
-			s->req.args[i] = off;
-			off += (uint32_t)n;
-			break;
-		case LSCA_A_STAT:
-		case LSCA_A_STATX:
-			s->req.args[i] = 0;
-			break;
-		default:
-			s->req.args[i] = (uint64_t)a[i];
-			break;
-		}
+	if (lsca_req_encode(d, a, &s->req, data, ring->data_size) < 0) {
+		*direct = true;
+		return raw(d->nr, a);
 	}
-	s->req.nr = d->nr;
 	s->req.seq = seq;
-	s->req.data_len = off;
 	if (roundtrip(ring, s, &resp) < 0) {
 		*direct = true;
 		return raw(d->nr, a);

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+#include "req.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+int lsca_req_encode(const struct lsca_sysdesc *d, const long *a, struct lsca_req *req,
+		    unsigned char *data, uint32_t cap)
+{
+	uint32_t off = 0;
+
+	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
+		size_t n;
+
+		switch (d->kinds[i]) {
+		case LSCA_A_PATH:
+			n = strlen((const char *)a[i]) + 1;
+			if (n > cap - off)
+				return -ENOSPC;
+			memcpy(data + off, (const char *)a[i], n);
+			req->args[i] = off;
+			off += (uint32_t)n;
+			break;
+		case LSCA_A_STAT:
+		case LSCA_A_STATX:
+			req->args[i] = 0;
+			break;
+		default:
+			req->args[i] = (uint64_t)a[i];
+			break;
+		}
+	}
+	req->nr = d->nr;
+	req->data_len = off;
+	return 0;
+}
+
+int lsca_req_decode(const struct lsca_sysdesc *desc, const struct lsca_req *req,
+		    const unsigned char *in, uint32_t in_len, unsigned char *out, uint32_t out_cap,
+		    struct lsca_call *call)
+{
+	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
+		uint64_t a = req->args[i], len;
+		size_t n;
+
+		switch (desc->kinds[i]) {
+		case LSCA_A_NONE:
+			call->args[i] = 0;
+			break;
+		case LSCA_A_PATH:
+			if (a >= in_len)
+				return -EFAULT;
+			n = strnlen((const char *)in + a, in_len - a);
+			if (n == in_len - a)
+				return -EFAULT; /* no terminator inside the data */
+			if (n >= PATH_MAX)
+				return -ENAMETOOLONG;
+			call->args[i] = (long)(in + a);
+			break;
+		case LSCA_A_INBUF:
+		case LSCA_A_IOVIN:
+			len = i + 1 < LSCA_MAX_ARGS ? req->args[i + 1] : 0;
+			if (a > in_len || len > in_len - a)
+				return -EFAULT;
+			call->args[i] = (long)(in + a);
+			break;
+		case LSCA_A_OUTBUF:
+		case LSCA_A_IOVOUT:
+			len = i + 1 < LSCA_MAX_ARGS ? req->args[i + 1] : 0;
+			if (len > out_cap)
+				return -EFAULT;
+			call->args[i] = (long)out;
+			break;
+		case LSCA_A_STAT:
+		case LSCA_A_STATX:
+			if (lsca_argkind_size(desc->kinds[i]) > out_cap)
+				return -EFAULT;
+			call->args[i] = (long)out;
+			break;
+		case LSCA_A_FD:
+		case LSCA_A_DIRFD:
+			call->args[i] = (long)(int)a; /* fd numbers are ints */
+			break;
+		default:
+			call->args[i] = (long)a;
+			break;
+		}
+	}
+	call->nr = desc->nr;
+	call->name = desc->name;
+	return 0;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/* test_dispatch.c - handler chains: order, verdicts, the executor last. */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "dispatch.h"
+#include "unit.h"
+
+static char trace[64];
+
+static void note(char c)
+{
+	size_t n = strlen(trace);
+
+	if (n + 1 < sizeof(trace)) {
+		trace[n] = c;
+		trace[n + 1] = '\0';
+	}
+}
+
+/* userdata: "<letter><verdict>" with verdict c(ontinue), d(eny), e(mulate) */
+static enum lsca_verdict pre(const struct lsca_call *call, long *result, void *ud)
+{
+	const char *u = ud;
+
+	(void)call;
+	note(u[0]);
+	if (u[1] == 'd') {
+		*result = u[2] == '+' ? 7 : -EACCES;
+		return LSCA_DENY;
+	}
+	if (u[1] == 'e') {
+		*result = 42;
+		return LSCA_COMPLETE;
+	}
+	return LSCA_CONTINUE;
+}
+
+static long post_seen;
+
+static void post(const struct lsca_call *call, long result, void *ud)
+{
+	(void)call;
+	note(((const char *)ud)[0]);
+	post_seen = result;
+}
+
+static long exec_fn(struct lsca_call *call, void *arg)
+{
+	(void)call;
+	(void)arg;
+	note('X');
+	return 5;
+}
+
+static struct dispatch *d;
+static struct lsca_call call = {.nr = __NR_openat, .name = "openat"};
+
+static void setup(void)
+{
+	d = dispatch_new();
+	trace[0] = '\0';
+	post_seen = 0;
+}
+
+static void teardown(void)
+{
+	d = dispatch_free(d);
+}
+
+static void add(long nr, int prio, const char *ud, bool is_post)
+{
+	struct lsca_handler h = {.userdata = (void *)ud};
+
+	if (is_post)
+		h.post = post;
+	else
+		h.pre = pre;
+	ck_assert_int_eq(dispatch_register(d, nr, prio, &h, "test"), 0);
+}
+
+START_TEST(rejects_bad_registrations)
+{
+	struct lsca_handler none = {0}, h = {.pre = pre};
+
+	ck_assert_int_eq(dispatch_register(d, __NR_openat, 0, &none, "t"), -EINVAL);
+	ck_assert_int_eq(dispatch_register(d, __NR_getpid, 0, &h, "t"), -EINVAL);
+	ck_assert_int_eq(dispatch_register(d, -1, 0, &h, "t"), -EINVAL);
+	ck_assert_int_eq(dispatch_register(d, 100000, 0, &h, "t"), -EINVAL);
+	ck_assert_int_eq(dispatch_register(d, __NR_openat, 0, NULL, "t"), -EINVAL);
+	ck_assert_uint_eq(dispatch_chain_len(d, __NR_openat), 0);
+}
+END_TEST
+
+START_TEST(executor_runs_last)
+{
+	ck_assert_int_eq(dispatch_run(d, &call, exec_fn, NULL), 5);
+	ck_assert_str_eq(trace, "X");
+}
+END_TEST
+
+START_TEST(priority_then_registration_order)
+{
+	add(__NR_openat, 10, "cc", false);
+	add(__NR_openat, -5, "ac", false);
+	add(__NR_openat, 10, "dc", false);
+	add(__NR_openat, 0, "bc", false);
+	add(__NR_openat, 0, "p", true);
+	add(__NR_read, 0, "zd", false); /* another syscall's chain is not run */
+	ck_assert_uint_eq(dispatch_chain_len(d, __NR_openat), 5);
+	ck_assert_int_eq(dispatch_run(d, &call, exec_fn, NULL), 5);
+	ck_assert_str_eq(trace, "abcdXp");
+	ck_assert_int_eq(post_seen, 5);
+}
+END_TEST
+
+START_TEST(deny_stops_the_chain)
+{
+	add(__NR_openat, 1, "ad", false);
+	add(__NR_openat, 2, "bc", false);
+	add(__NR_openat, 3, "p", true);
+	ck_assert_int_eq(dispatch_run(d, &call, exec_fn, NULL), -EACCES);
+	ck_assert_str_eq(trace, "ap");
+	ck_assert_int_eq(post_seen, -EACCES);
+}
+END_TEST
+
+START_TEST(deny_is_always_an_error)
+{
+	add(__NR_openat, 1, "ad+", false);
+	ck_assert_int_eq(dispatch_run(d, &call, exec_fn, NULL), -EPERM);
+}
+END_TEST
+
+START_TEST(complete_emulates)
+{
+	add(__NR_openat, 1, "ac", false);
+	add(__NR_openat, 2, "be", false);
+	add(__NR_openat, 3, "cc", false);
+	ck_assert_int_eq(dispatch_run(d, &call, exec_fn, NULL), 42);
+	ck_assert_str_eq(trace, "ab");
+}
+END_TEST
+
+Suite *dispatch_suite(void)
+{
+	Suite *s = suite_create("dispatch");
+	TCase *tc = tcase_create("chains");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, rejects_bad_registrations);
+	tcase_add_test(tc, executor_runs_last);
+	tcase_add_test(tc, priority_then_registration_order);
+	tcase_add_test(tc, deny_stops_the_chain);
+	tcase_add_test(tc, deny_is_always_an_error);
+	tcase_add_test(tc, complete_emulates);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* unit.h - one Suite per module; runner.c adds them all. */
+#ifndef LSCA_UNIT_H
+#define LSCA_UNIT_H
+
+#include <check.h>
+
+Suite *ring_suite(void);
+Suite *req_suite(void);
+Suite *dispatch_suite(void);
+
+#endif
