@@ -94,6 +94,9 @@ static int make_runtime_dir(struct run *r, const char *sock_opt)
 		fprintf(stderr, "lscactl: cannot create a runtime directory in %s: %m\n", base);
 		return -errno;
 	}
+	/* searchable: a command that drops privileges must still reach the
+	 * socket; lscad decides whom it serves, and as whom */
+	chmod(r->dir, 0711);
 	if (sock_opt)
 		snprintf(r->sock, sizeof(r->sock), "%s", sock_opt);
 	else

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# test_security.sh - no privilege gain through the daemon. lscad runs as
+# root; every probe is run natively and under LSCA and must answer the same,
+# with its calls proxied (so the daemon, not the client, made them).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || skip "needs root to run lscad as root and clients as nobody"
+command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
+scratch
+PROBE=$TESTBIN/probe
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+pass=0
+
+mkdir -m 700 "$WORK/rootonly"
+mkdir -m 1777 "$WORK/public"
+mkdir -m 1777 "$WORK/public-native"
+
+# same MODE ARGS...: native and LSCA output must match, and the LSCA run
+# must have proxied openat calls that failed (the refusals were the daemon's).
+same() {
+	local name=$1 native lsca
+	shift
+	native=$("$@" 2>&1) || true
+	lsca=$("$LSCACTL" run --summary-file "$WORK/sum" -- "$@" 2>&1) || true
+	if [ "$native" != "$lsca" ]; then
+		printf 'native:\n%s\nunder LSCA:\n%s\n' "$native" "$lsca" >&2
+		fail "$name: differs from native"
+	fi
+	assert_proxied "$WORK/sum" openat
+	# the refusal was the daemon's: no openat ran in the client
+	[ "$(direct "$WORK/sum" openat)" = 0 ] || fail "$name: openat ran direct"
+	[ "$(awk '$1 == "openat" { print $3 }' "$WORK/sum")" -gt 0 ] || fail "$name: no refusal"
+	echo "ok: $name: $(echo "$lsca" | tr '\n' ';')"
+	pass=$((pass + 1))
+}
+
+# 1. nobody cannot read /etc/shadow through the daemon
+same "nobody reads /etc/shadow" "${NOBODY[@]}" "$PROBE" read:/etc/shadow
+grep -q 'EACCES' <<<"$("$LSCACTL" run -- "${NOBODY[@]}" "$PROBE" read:/etc/shadow 2>/dev/null)" ||
+	fail "nobody was not refused /etc/shadow"
+
+# 2. nobody cannot create a file in a root-only directory
+same "nobody creates in a root-only dir" "${NOBODY[@]}" "$PROBE" "creat:$WORK/rootonly/x"
+[ ! -e "$WORK/rootonly/x" ] || fail "a file appeared in the root-only directory"
+
+# 3. a file nobody creates belongs to nobody (created by the daemon as nobody)
+out=$("$LSCACTL" run --summary-file "$WORK/sum" -- "${NOBODY[@]}" "$PROBE" \
+	"creat:$WORK/public/mine" 2>&1)
+[ "$(stat -c %u:%g "$WORK/public/mine")" = 65534:65534 ] ||
+	fail "nobody's file is owned by $(stat -c %u:%g "$WORK/public/mine"): $out"
+assert_proxied "$WORK/sum" openat
+echo "ok: nobody's new file is nobody's ($out)"
+pass=$((pass + 1))
+
+# 4. root drops to nobody (through libc): /etc/shadow is closed afterwards
+same "root, setuid(nobody), reads /etc/shadow" \
+	"$PROBE" read:/etc/shadow setuid:65534 read:/etc/shadow
+
+# 5. the same drop behind the shim's back (raw syscall): the daemon notices
+same "root, raw setuid(nobody), reads /etc/shadow" \
+	"$PROBE" read:/etc/shadow rawsetuid:65534 read:/etc/shadow
+
+# 6. a shim pointed at another unprivileged user's daemon refuses it
+chmod 755 "$WORK"
+mkdir -m 1777 "$WORK/nobody-run"
+"${NOBODY[@]}" "$LSCAD" --socket "$WORK/nobody-run/s.sock" --stats-out "$WORK/nobody-run/stats" &
+npid=$!
+for _ in $(seq 100); do [ -S "$WORK/nobody-run/s.sock" ] && break; sleep 0.05; done
+[ -S "$WORK/nobody-run/s.sock" ] || fail "lscad as nobody did not start"
+# uid 1 (daemon) is neither root nor nobody
+err=$(setpriv --reuid=1 --regid=1 --clear-groups env LD_PRELOAD="$SHIM" \
+	LSCA_SOCKET="$WORK/nobody-run/s.sock" "$PROBE" read:/etc/hostname 2>&1 >/dev/null)
+kill "$npid"
+wait "$npid" || true
+grep -q "lsca: refusing the daemon at $WORK/nobody-run/s.sock: it runs as uid 65534" <<<"$err" ||
+	fail "the shim did not refuse nobody's daemon: '$err'"
+grep -q '^clients 0$' "$WORK/nobody-run/stats" || fail "a client attached to nobody's daemon"
+echo "ok: shim refuses another user's daemon ($err)"
+pass=$((pass + 1))
+
+echo "$pass passed, 0 failed"
