@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# test_protocol.sh - shim and daemon of different protocol versions refuse
+# each other with a clear message; the program still runs (direct calls).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+scratch
+PEER=$TESTBIN/proto_peer
+printf 'content\n' >"$WORK/file"
+
+# a shim meets a daemon of protocol 99
+"$PEER" daemon "$WORK/fake.sock" 99 >"$WORK/peer.out" &
+peer=$!
+for _ in $(seq 100); do [ -S "$WORK/fake.sock" ] && break; sleep 0.05; done
+out=$(LD_PRELOAD="$SHIM" LSCA_SOCKET="$WORK/fake.sock" cat "$WORK/file" 2>"$WORK/err")
+wait "$peer"
+[ "$out" = content ] || fail "cat printed '$out' next to a daemon of another protocol"
+grep -q "hello version 1" "$WORK/peer.out" || fail "the shim did not say hello: $(cat "$WORK/peer.out")"
+grep -q "lsca: the daemon speaks protocol 99, this shim 1: fake daemon; running without LSCA" \
+	"$WORK/err" || fail "no clear message from the shim: '$(cat "$WORK/err")'"
+echo "ok: shim refuses a protocol-99 daemon: $(cat "$WORK/err")"
+
+# a shim of protocol 99 meets lscad
+start_lscad
+reply=$("$PEER" client "$LSCA_SOCK" 99)
+[ "$reply" = "status 1 version 1 reason lscad speaks protocol 1, the shim 99" ] ||
+	fail "lscad answered: $reply"
+echo "ok: lscad refuses a protocol-99 shim: $reply"
+# and still serves the right one
+out=$(LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" cat "$WORK/file" 2>&1)
+stop_lscad
+[ "$out" = content ] || fail "cat under lscad printed '$out'"
+echo "2 passed, 0 failed"
