@@ -3,10 +3,14 @@
 # shellcheck shell=bash
 
 LSCA_BUILD=${LSCA_BUILD:?LSCA_BUILD must name the build tree}
+LSCA_SRC=${LSCA_SRC:?LSCA_SRC must name the source tree}
+# shellcheck disable=SC2034 # used by the scripts that source this file
+{
 LSCACTL=$LSCA_BUILD/bin/lscactl
 LSCAD=$LSCA_BUILD/bin/lscad
 SHIM=$LSCA_BUILD/lib/liblsca-shim.so
 TESTBIN=$LSCA_BUILD/tests
+}
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -50,7 +54,7 @@ assert_proxied() {
 # owners, link counts, sizes, link targets, contents.
 snapshot() {
 	(
-		cd "$1"
+		cd "$1" || exit 1
 		find . -mindepth 1 ! -type d -printf '%y %m %u:%g %n %s %p %l\n' | LC_ALL=C sort
 		find . -mindepth 1 -type d -printf '%y %m %u:%g %p\n' | LC_ALL=C sort
 		find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum
@@ -58,7 +62,7 @@ snapshot() {
 }
 
 # A private lscad for tests that drive processes by hand.
-start_lscad() {
+start_lscad() { # [LSCAD OPTION...]
 	LSCA_SOCK=$WORK/lscad.sock
 	"$LSCAD" --socket "$LSCA_SOCK" "$@" &
 	LSCAD_PID=$!

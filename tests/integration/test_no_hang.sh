@@ -3,6 +3,7 @@
 # with the default on_failure (passthrough) a client whose daemon is killed
 # goes on with direct calls, and re-attaches to a restarted daemon.
 set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 scratch

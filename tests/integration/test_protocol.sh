@@ -2,6 +2,7 @@
 # test_protocol.sh - shim and daemon of different protocol versions refuse
 # each other with a clear message; the program still runs (direct calls).
 set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 scratch
@@ -21,6 +22,7 @@ grep -q "lsca: the daemon speaks protocol 99, this shim 1: fake daemon; running 
 echo "ok: shim refuses a protocol-99 daemon: $(cat "$WORK/err")"
 
 # a shim of protocol 99 meets lscad
+# shellcheck disable=SC2119 # no extra options
 start_lscad
 reply=$("$PEER" client "$LSCA_SOCK" 99)
 [ "$reply" = "status 1 version 1 reason lscad speaks protocol 1, the shim 99" ] ||

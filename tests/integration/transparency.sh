@@ -4,6 +4,7 @@
 # the resulting files must match byte for byte, and the calls the case names
 # must really have been proxied.
 set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 case=${1:?usage: transparency.sh CASE}
