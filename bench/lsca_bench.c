@@ -20,7 +20,9 @@
  * A call that returns a wrong result is reported on stderr and makes the
  * exit status 1; a slow one never does.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sched_setaffinity, getdents64, struct dirent64 */
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -222,8 +224,8 @@ static void report(const char *prefix, const char *name, uint64_t *v, size_t n)
 	if (!n)
 		return;
 	qsort(v, n, sizeof(*v), cmp_u64);
-	printf("RESULT %s%s %" PRIu64 " %" PRIu64 " %zu\n", prefix, name, v[n / 2],
-	       v[n * 99 / 100], n);
+	printf("RESULT %s%s %" PRIu64 " %" PRIu64 " %zu\n", prefix, name, v[n / 2], v[n * 99 / 100],
+	       n);
 	fflush(stdout);
 }
 
@@ -331,8 +333,8 @@ static uint64_t pingpong_round(struct pingpong *pp, uint64_t serve)
 
 static void mode_pingpong(const struct opts *o)
 {
-	struct pingpong *pp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-				   -1, 0);
+	struct pingpong *pp =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	size_t warm = o->n / 10;
 	uint64_t *v = samples_alloc(o->n), serve = 1;
 	pid_t child;
@@ -404,8 +406,8 @@ static int sc_install(void)
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
-	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-			    SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+			    &prog);
 }
 
 static int send_fd(int sock, int fd)
@@ -416,8 +418,10 @@ static int send_fd(int sock, int fd)
 	} u;
 	char byte = 'L';
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 
 	cm->cmsg_level = SOL_SOCKET;
@@ -435,8 +439,10 @@ static int recv_fd(int sock)
 	} u;
 	char byte;
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm;
 	int fd = -1;
 
@@ -451,8 +457,8 @@ static int recv_fd(int sock)
 /* The supervised child: filter itself, hand the listener over, measure.
  * Nothing it does after the filter may wait for the parent except the
  * trapped calls themselves, which the parent serves until the marker. */
-static void __attribute__((noreturn)) sc_child(int sock, struct target *t, struct sc_shared *sh,
-					       size_t n, int cpu)
+static void __attribute__((noreturn))
+sc_child(int sock, struct target *t, struct sc_shared *sh, size_t n, int cpu)
 {
 	int lfd;
 
@@ -507,8 +513,8 @@ static int sc_supervise(int lfd)
 static void sc_run(const char *prefix, struct target *t, size_t n, int child_cpu, bool sync)
 {
 	size_t size = sizeof(struct sc_shared) + ARRAY_SIZE(file_ops) * n * sizeof(uint64_t);
-	struct sc_shared *sh = mmap(NULL, size, PROT_READ | PROT_WRITE,
-				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct sc_shared *sh =
+	    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
 	int sv[2], lfd, status = 0;
 	bool valid = true;
@@ -543,6 +549,9 @@ static void sc_run(const char *prefix, struct target *t, size_t n, int child_cpu
 		fprintf(stderr, "lsca_bench: seccomp supervisor: %s\n", strerror(errno));
 		failed = true;
 	}
+	/* without a listener, calls still trapped fail (ENOSYS): the child ends */
+	if (lfd >= 0)
+		close(lfd);
 	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		fprintf(stderr, "lsca_bench: seccomp child failed (status %#x)\n", status);
 		failed = true;
@@ -552,8 +561,6 @@ static void sc_run(const char *prefix, struct target *t, size_t n, int child_cpu
 			report(prefix, file_ops[k].name, sh->v + k * n, n);
 		}
 	}
-	if (lfd >= 0)
-		close(lfd);
 	munmap(sh, size);
 }
 
@@ -570,8 +577,8 @@ static void mode_seccomp(const struct opts *o)
 
 /* ---- cold ---- */
 
-/* lseek on a fresh file once per interval, on an absolute schedule so a
- * slow call does not stretch the idle time before the next. */
+/* One lseek per interval, long enough for both sides to stop spinning and
+ * sleep; an absolute schedule, so a slow call does not stretch the gap. */
 static void mode_cold(const struct opts *o)
 {
 	struct target t;
@@ -633,8 +640,8 @@ static int64_t proc_cpu_ns(pid_t pid)
 	if (read_raw(path, buf, sizeof(buf)) < 0)
 		return -1;
 	p = strrchr(buf, ')'); /* comm may hold spaces */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-			 &st) != 2)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
 		return -1;
 	return (int64_t)((ut + st) * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK)));
 }
@@ -754,8 +761,10 @@ int main(int argc, char **argv)
 		void (*fn)(const struct opts *o);
 		size_t n;
 	} modes[] = {
-	    {"calls", mode_calls, HOT_N},   {"pingpong", mode_pingpong, HOT_N},
-	    {"seccomp", mode_seccomp, SECCOMP_N}, {"cold", mode_cold, COLD_N},
+	    {"calls", mode_calls, HOT_N},
+	    {"pingpong", mode_pingpong, HOT_N},
+	    {"seccomp", mode_seccomp, SECCOMP_N},
+	    {"cold", mode_cold, COLD_N},
 	    {"idle", mode_idle, 1},
 	};
 	struct opts o = {.file = "/tmp/lsca_bench.dat", .interval_us = COLD_US, .seconds = IDLE_S};

@@ -122,8 +122,8 @@ measure_all() {
 served_line() {
 	[[ -f $DIR/stats ]] || { echo "lscad wrote no summary"; return; }
 	awk '$1 ~ /^(lseek|fstat|pread64|openat|close)$/ {
-		s = s sprintf("%s %d (%d direct)  ", $1, $2, $4) }
-		END { print "lscad served: " s }' "$DIR/stats"
+		s = s sprintf(", %s %d (%d direct)", $1, $2, $4) }
+		END { print "lscad served" substr(s, 2) }' "$DIR/stats"
 }
 
 print_table() {
@@ -136,6 +136,7 @@ print_table() {
 	$2 == "RESULT" { med[$1 "/" $3] = $4; p99[$1 "/" $3] = $5 }
 	$2 == "IDLE" { idle_pct = $5; idle_have = 1 }
 	END {
+		fmt = "%-13s %11s %13s %9s %16s %9s %10s %15s\n"
 		ops[1] = "lseek"; ops[2] = "fstat"; ops[3] = "pread4k"; ops[4] = "openat_close"
 		label["lseek"] = "lseek"; label["fstat"] = "fstat"
 		label["pread4k"] = "pread 4 KiB"; label["openat_close"] = "openat+close"
@@ -143,10 +144,10 @@ print_table() {
 		printf "\nLSCA benchmark: %s. All numbers from this run, in ns unless noted.\n", host
 		printf "Ping-pong floor (shared-memory round trip, CPU 0 <-> 1): %s ns median/p99, minus %s ns clock overhead = %d ns\n\n",
 			mp("pp/pingpong"), m("pp/timer"), floor
-		printf "%-13s %15s %17s %9s %14s %12s %13s %14s\n", "call", "native", "LSCA proxied",
-			"overhead", "ovh/floor", "seccomp", "seccomp", "seccomp same"
-		printf "%-13s %15s %17s %9s %14s %12s %13s %14s\n", "", "med / p99", "med / p99",
-			"(median)", "(<= 1.5x)", "same CPU", "cross CPU", "/ LSCA (>= 5x)"
+		printf fmt, "call", "native", "LSCA proxied", "overhead", "overhead /",
+			"seccomp", "seccomp", "seccomp same /"
+		printf fmt, "", "med / p99", "med / p99", "median", "floor (<= 1.5x)", "same CPU",
+			"cross CPU", "LSCA (>= 5x)"
 		for (i = 1; i <= 4; i++) {
 			o = ops[i]
 			ov = "n/a"; rf = "n/a"; rs = "n/a"
@@ -160,8 +161,8 @@ print_table() {
 				r = med["sc/seccomp_same_" o] / med["lsca/" o]
 				rs = sprintf("%.2fx %s", r, verdict(r >= 5))
 			}
-			printf "%-13s %15s %17s %9s %14s %12s %13s %14s\n", label[o], mp("native/" o),
-				mp("lsca/" o), ov, rf, m("sc/seccomp_same_" o), m("sc/seccomp_cross_" o), rs
+			printf fmt, label[o], mp("native/" o), mp("lsca/" o), ov, rf,
+				m("sc/seccomp_same_" o), m("sc/seccomp_cross_" o), rs
 		}
 		printf "%-13s %15s   (native reference: one trivial syscall)\n", "getppid", mp("native/getppid")
 		if (has("sc/seccomp_sync_lseek"))

@@ -271,7 +271,10 @@ static long call_chunked(struct lsca_ring_hdr *ring, uint32_t slot, const struct
 		if (!in)
 			iov_copy(iov, cnt, done, data, (size_t)r, false);
 		done += (size_t)r;
-		if ((size_t)r < chunk || (!in && !(resp.flags & LSCA_RESP_REGULAR)))
+		/* a full read chunk goes on where the native call would not
+		 * have stopped: a regular file, or a positional read */
+		if ((size_t)r < chunk ||
+		    (!in && !(d->flags & LSCA_S_POS) && !(resp.flags & LSCA_RESP_REGULAR)))
 			break;
 	} while (done < total);
 	return (long)done;
@@ -305,8 +308,8 @@ long shim_call(long nr, const long *a)
 	const struct lsca_sysdesc *d = lsca_sysdesc(nr);
 	struct lsca_ring_hdr *ring;
 	bool direct = false;
+	int slot, saved_errno = errno;
 	uint64_t t0;
-	int slot;
 	long r;
 
 	/* re-entered (a signal handler, our own helpers): run it here */
@@ -338,5 +341,7 @@ out:
 		errno = (int)-r;
 		return -1;
 	}
+	/* futex and poll inside the shim must not show through */
+	errno = saved_errno;
 	return r;
 }

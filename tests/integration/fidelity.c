@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fidelity DIR - the executor's semantics that a transparency run of a real
+ * program may not reach. Prints one line per check; run natively and under
+ * LSCA, the outputs must be identical (test_fidelity.sh).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define GIB (1ul << 30)
+
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w"); /* libc-internal open/write/close: unseen */
+
+	fputs(text, f);
+	fclose(f);
+}
+
+static uint64_t fnv(const unsigned char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (n--)
+		h = (h ^ *p++) * 1099511628211ull;
+	return h;
+}
+
+/* A number opened and closed behind the shim's back still means, at each
+ * moment, exactly the file the process has under it. */
+static void fd_numbers_follow_the_process(void)
+{
+	struct stat st;
+	FILE *a, *b;
+	int fd;
+
+	put("one", "1");
+	put("three", "333");
+	a = fopen("one", "r");
+	fd = fileno(a);
+	fstat(fd, &st);
+	printf("fopen one: fstat size %lld\n", (long long)st.st_size);
+	fclose(a);
+	b = fopen("three", "r"); /* most likely the same number, unseen */
+	printf("same number reused: %d\n", fileno(b) == fd);
+	fstat(fileno(b), &st);
+	printf("fopen three: fstat size %lld\n", (long long)st.st_size);
+	fclose(b);
+	errno = 0;
+	int r = fstat(fd, &st);
+	printf("closed number: fstat %d errno %s\n", r, strerrorname_np(errno));
+	/* dup2 (not interposed) onto a number, then a proxied read on it */
+	fd = open("three", O_RDONLY);
+	dup2(fd, 42);
+	char c[4] = {0};
+	printf("read via dup2'd 42: %zd %s\n", read(42, c, 3), c);
+	close(42);
+	close(fd);
+}
+
+/* New fds are the process's own, numbered and flagged as natively. */
+static void new_fds_are_real(void)
+{
+	int a = open("one", O_RDONLY), b = open("one", O_RDONLY | O_CLOEXEC), c;
+
+	printf("open numbers: %d %d\n", a, b);
+	printf("cloexec: %d %d\n", fcntl(a, F_GETFD) & FD_CLOEXEC, fcntl(b, F_GETFD) & FD_CLOEXEC);
+	close(a);
+	c = open("three", O_RDONLY);
+	printf("lowest free reused: %d\n", c == a);
+	printf("flags rdonly: %d\n", (fcntl(c, F_GETFL) & O_ACCMODE) == O_RDONLY);
+	printf("no O_NONBLOCK leaked: %d\n", !(fcntl(c, F_GETFL) & O_NONBLOCK));
+	close(b);
+	close(c);
+	a = open("one", O_RDWR | O_APPEND);
+	printf("append flag kept: %d\n", !!(fcntl(a, F_GETFL) & O_APPEND));
+	close(a);
+}
+
+/* The daemon resolves relative paths in the process's cwd, with its umask. */
+static void cwd_and_umask(void)
+{
+	struct stat st;
+	int dfd, fd;
+
+	mkdir("sub", 0755);
+	put("sub/inner", "inner!");
+	chdir("sub");
+	printf("after chdir, stat inner: %d\n", stat("inner", &st));
+	chdir("..");
+	dfd = open("sub", O_RDONLY | O_DIRECTORY);
+	fchdir(dfd);
+	printf("after fchdir, stat inner: %d size %lld\n", stat("inner", &st),
+	       (long long)st.st_size);
+	chdir("..");
+	printf("openat(dirfd) inner: %d\n", (fd = openat(dfd, "inner", O_RDONLY)) >= 0);
+	close(fd);
+	close(dfd);
+	umask(077);
+	fd = creat("private", 0666);
+	fstat(fd, &st);
+	printf("umask 077 creat 0666: mode %o\n", st.st_mode & 0777);
+	close(fd);
+	umask(022);
+}
+
+/* Transfers larger than a slot: one write and one read of 1 GiB, and
+ * 64-entry iovecs, move every byte. */
+static void large_transfers(void)
+{
+	size_t n = GIB;
+	unsigned char *buf = malloc(n), *back = malloc(n);
+	struct iovec iov[64];
+	int fd = open("big", O_CREAT | O_RDWR | O_TRUNC, 0644);
+
+	for (size_t i = 0; i < n; i += 4096)
+		memset(buf + i, (int)(i / 4096 * 31 + 7), 4096);
+	printf("write 1 GiB: %zd\n", write(fd, buf, n));
+	lseek(fd, 0, SEEK_SET);
+	printf("read 1 GiB: %zd\n", read(fd, back, n));
+	printf("read back equal: %d hash %llx\n", !memcmp(buf, back, n),
+	       (unsigned long long)fnv(back, n));
+	printf("pread 100 MiB at 1 MiB: %zd\n", pread(fd, back, 100u << 20, 1u << 20));
+	printf("pread equal: %d\n", !memcmp(back, buf + (1u << 20), 100u << 20));
+	for (int i = 0; i < 64; i++)
+		iov[i] = (struct iovec){buf + (size_t)i * 70000, 1000 + (size_t)i * 977};
+	lseek(fd, 0, SEEK_SET);
+	printf("writev 64: %zd\n", writev(fd, iov, 64));
+	memset(back, 0, n);
+	for (int i = 0; i < 64; i++)
+		iov[i].iov_base = back + (size_t)i * 70000;
+	lseek(fd, 0, SEEK_SET);
+	printf("readv 64: %zd\n", readv(fd, iov, 64));
+	int same = 1;
+	for (int i = 0; i < 64; i++)
+		same &= !memcmp(back + (size_t)i * 70000, buf + (size_t)i * 70000, iov[i].iov_len);
+	printf("readv equal: %d\n", same);
+	printf("read at eof: %zd\n", (lseek(fd, 0, SEEK_END), read(fd, back, 10)));
+	close(fd);
+	unlink("big");
+	free(buf);
+	free(back);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2 || chdir(argv[1]) < 0) {
+		fprintf(stderr, "usage: fidelity DIR\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	fd_numbers_follow_the_process();
+	new_fds_are_real();
+	cwd_and_umask();
+	large_transfers();
+	return 0;
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# test_fidelity.sh - fd numbers, new fds, cwd, umask and transfers larger
+# than a slot behave as natively (fidelity.c), with the calls proxied.
+set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+scratch
+mkdir "$WORK/native" "$WORK/lsca"
+"$TESTBIN/fidelity" "$WORK/native" >"$WORK/out.native"
+"$LSCACTL" run --summary-file "$WORK/sum" -- "$TESTBIN/fidelity" "$WORK/lsca" >"$WORK/out.lsca"
+diff -u "$WORK/out.native" "$WORK/out.lsca" || fail "differs from native"
+assert_proxied "$WORK/sum" openat read write pread64 readv writev fstat fchdir chdir
+n=$(wc -l <"$WORK/out.native")
+echo "$n passed, 0 failed"
