@@ -53,11 +53,11 @@
 
 #define FILE_SIZE  8192
 #define READ_SIZE  4096
-#define HOT_N      200000
+#define HOT_N	   200000
 #define SECCOMP_N  20000
-#define COLD_N     2000
-#define COLD_US    1000
-#define IDLE_S     10
+#define COLD_N	   2000
+#define COLD_US	   1000
+#define IDLE_S	   10
 #define WATCHDOG_S 100 /* a wedged mode (lost peer, hung call) dies, not the run */
 
 /* Not in every <linux/seccomp.h> (Linux 6.6): same-CPU hand-off on wake-up. */

@@ -134,9 +134,9 @@ print_table() {
 	function mp(k) { return has(k) ? sprintf("%d / %d", med[k], p99[k]) : "n/a" }
 	function verdict(ok) { return ok ? "met" : "MISSED" }
 	$2 == "RESULT" { med[$1 "/" $3] = $4; p99[$1 "/" $3] = $5 }
-	$2 == "IDLE" { idle_pct = $5; idle_have = 1 }
+	$2 == "IDLE" { idle_ns = $3; idle_win = $4; idle_pct = $5; idle_have = 1 }
 	END {
-		fmt = "%-13s %11s %13s %9s %16s %9s %10s %15s\n"
+		fmt = "%-13s %11s %15s %9s %16s %9s %10s %15s\n"
 		ops[1] = "lseek"; ops[2] = "fstat"; ops[3] = "pread4k"; ops[4] = "openat_close"
 		label["lseek"] = "lseek"; label["fstat"] = "fstat"
 		label["pread4k"] = "pread 4 KiB"; label["openat_close"] = "openat+close"
@@ -178,7 +178,8 @@ print_table() {
 		}
 		printf "\nIdle daemon: lscad CPU over %d s with one attached idle client (target: < 1%% of a CPU)\n", idle_s
 		if (idle_have)
-			printf "  %.4f %% of one CPU   %s\n", idle_pct, verdict(idle_pct < 1)
+			printf "  %.4f %% of one CPU (%.1f us of CPU in %.2f s)   %s\n", idle_pct,
+				idle_ns / 1000, idle_win / 1e9, verdict(idle_pct < 1)
 		else
 			printf "  n/a\n"
 	}' "$DIR/results"

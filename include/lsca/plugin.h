@@ -24,8 +24,8 @@
 extern "C" {
 #endif
 
-#define LSCA_PLUGIN_ABI_MAJOR   1
-#define LSCA_PLUGIN_ABI_MINOR   0
+#define LSCA_PLUGIN_ABI_MAJOR	1
+#define LSCA_PLUGIN_ABI_MINOR	0
 #define LSCA_PLUGIN_ABI_VERSION ((LSCA_PLUGIN_ABI_MAJOR << 16) | LSCA_PLUGIN_ABI_MINOR)
 
 /* Who made the call, as the kernel reported it (never as the client said). */
@@ -55,7 +55,7 @@ struct lsca_call {
 enum lsca_verdict {
 	LSCA_CONTINUE = 0, /* let the next handler (finally the executor) run */
 	LSCA_COMPLETE = 1, /* emulated: *result is the call's result */
-	LSCA_DENY = 2,     /* refused: *result is a negative errno */
+	LSCA_DENY = 2,	   /* refused: *result is a negative errno */
 };
 
 /* Pre-handler: decide before the call runs. *result is in/out. */

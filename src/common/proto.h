@@ -38,7 +38,7 @@
 #define LSCA_PROTO_VERSION 1u
 
 #define LSCA_DEFAULT_SOCKET "/run/lsca/lscad.sock"
-#define LSCA_MAX_ARGS       6
+#define LSCA_MAX_ARGS	    6
 
 /* ---- handshake (socket messages) ---- */
 
@@ -53,7 +53,7 @@ enum lsca_welcome_status {
 	LSCA_WELCOME_OK = 0,
 	LSCA_WELCOME_VERSION = 1, /* protocol versions differ */
 	LSCA_WELCOME_DENIED = 2,  /* admission refused this client */
-	LSCA_WELCOME_ERROR = 3,   /* daemon-side failure (resources) */
+	LSCA_WELCOME_ERROR = 3,	  /* daemon-side failure (resources) */
 };
 
 struct lsca_welcome {
@@ -81,8 +81,8 @@ enum lsca_slot_state {
 	LSCA_SLOT_BUSY = 2,
 	LSCA_SLOT_DONE = 3,
 };
-#define LSCA_SLOT_WAITER 0x100u /* client sleeps on this slot's state */
-#define LSCA_SLOT_BASE(s) ((s) & 0xffu)
+#define LSCA_SLOT_WAITER  0x100u /* client sleeps on this slot's state */
+#define LSCA_SLOT_BASE(s) ((s)&0xffu)
 
 /* Request: syscall number and raw arguments. For pointer kinds (see
  * sysdesc.h) the argument is an offset into the slot's data area, never a
@@ -97,7 +97,7 @@ struct lsca_req {
 
 enum lsca_resp_flags {
 	LSCA_RESP_DIRECT = 1u << 0,  /* daemon declines: the shim must run it itself */
-	LSCA_RESP_FD = 1u << 1,      /* result fd follows on the socket (lsca_fdmsg) */
+	LSCA_RESP_FD = 1u << 1,	     /* result fd follows on the socket (lsca_fdmsg) */
 	LSCA_RESP_REGULAR = 1u << 2, /* fd is a regular file: a full chunk may continue */
 	LSCA_RESP_LOCAL = 1u << 3,   /* approved: the shim performs it in-process */
 };
@@ -141,7 +141,7 @@ struct lsca_ring_hdr {
 	uint64_t off_slots;
 	uint64_t off_data;
 	uint64_t off_stats;
-	uint32_t nstats; /* stats rows per slot (LSCA_NOPS of the daemon) */
+	uint32_t nstats;  /* stats rows per slot (LSCA_NOPS of the daemon) */
 	uint32_t spin_ns; /* how long a client spins before sleeping */
 	uint32_t flags;
 	uint32_t reserved0;
@@ -149,7 +149,7 @@ struct lsca_ring_hdr {
 	_Alignas(64) _Atomic uint32_t daemon_state;
 	_Alignas(64) _Atomic uint32_t doorbell;
 	_Alignas(64) _Atomic uint32_t cred_epoch; /* client: bumped after set*id/capset */
-	_Atomic uint32_t umask;                   /* client: current umask */
+	_Atomic uint32_t umask;			  /* client: current umask */
 };
 
 #define LSCA_DOORBELL_SLEEPING 1u

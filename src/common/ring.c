@@ -6,8 +6,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define RING_PAGE 4096u
-#define ALIGN_UP(x, a) (((x) + (a) - 1) / (a) * (a))
+#define RING_PAGE      4096u
+#define ALIGN_UP(x, a) (((x) + (a)-1) / (a) * (a))
 
 /* Bounds an outside party cannot exceed, whatever a config says. */
 #define RING_MAX_SLOTS 1024u
@@ -114,7 +114,8 @@ int lsca_slot_wait(struct lsca_ring_hdr *hdr, struct lsca_slot *slot, uint64_t s
 			(void)atomic_load_explicit(&slot->state, memory_order_acquire);
 			return 0;
 		}
-		if (lsca_futex_wait(&slot->state, s | LSCA_SLOT_WAITER, WAIT_CHECK_NS) == -ETIMEDOUT &&
+		if (lsca_futex_wait(&slot->state, s | LSCA_SLOT_WAITER, WAIT_CHECK_NS) ==
+			-ETIMEDOUT &&
 		    alive && !alive(arg))
 			return -EPIPE;
 		s = atomic_load_explicit(&slot->state, memory_order_acquire);

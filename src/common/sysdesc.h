@@ -18,26 +18,26 @@
 
 enum lsca_argkind {
 	LSCA_A_NONE = 0,
-	LSCA_A_INT,     /* passed as is (flags, mode, offset, whence) */
-	LSCA_A_FD,      /* the client's fd number: the daemon fetches that file */
-	LSCA_A_DIRFD,   /* AT_FDCWD or an fd */
-	LSCA_A_PATH,    /* NUL-terminated string, copied in */
-	LSCA_A_INBUF,   /* bytes copied in; length is the next argument */
-	LSCA_A_OUTBUF,  /* bytes copied out; length is the next argument */
-	LSCA_A_IOVIN,   /* iovec in, sent flat; the next argument is the count */
-	LSCA_A_IOVOUT,  /* iovec out, returned flat; the next argument is the count */
-	LSCA_A_LEN,     /* length of the preceding buffer */
-	LSCA_A_STAT,    /* struct stat out */
-	LSCA_A_STATX,   /* struct statx out */
+	LSCA_A_INT,    /* passed as is (flags, mode, offset, whence) */
+	LSCA_A_FD,     /* the client's fd number: the daemon fetches that file */
+	LSCA_A_DIRFD,  /* AT_FDCWD or an fd */
+	LSCA_A_PATH,   /* NUL-terminated string, copied in */
+	LSCA_A_INBUF,  /* bytes copied in; length is the next argument */
+	LSCA_A_OUTBUF, /* bytes copied out; length is the next argument */
+	LSCA_A_IOVIN,  /* iovec in, sent flat; the next argument is the count */
+	LSCA_A_IOVOUT, /* iovec out, returned flat; the next argument is the count */
+	LSCA_A_LEN,    /* length of the preceding buffer */
+	LSCA_A_STAT,   /* struct stat out */
+	LSCA_A_STATX,  /* struct statx out */
 };
 
 enum lsca_sysflags {
 	LSCA_S_STREAM = 1u << 0, /* may block on a pipe/socket/tty: direct unless regular */
-	LSCA_S_NEWFD = 1u << 1,  /* returns a new fd for the client */
-	LSCA_S_LOCAL = 1u << 2,  /* the daemon approves, the client performs (close) */
-	LSCA_S_CWD = 1u << 3,    /* changes the cwd: daemon follows, client performs */
-	LSCA_S_CHUNK = 1u << 4,  /* buffer larger than a slot is split into chunks */
-	LSCA_S_POS = 1u << 5,    /* positional: argument 3 is the file offset */
+	LSCA_S_NEWFD = 1u << 1,	 /* returns a new fd for the client */
+	LSCA_S_LOCAL = 1u << 2,	 /* the daemon approves, the client performs (close) */
+	LSCA_S_CWD = 1u << 3,	 /* changes the cwd: daemon follows, client performs */
+	LSCA_S_CHUNK = 1u << 4,	 /* buffer larger than a slot is split into chunks */
+	LSCA_S_POS = 1u << 5,	 /* positional: argument 3 is the file offset */
 };
 
 #define K(x) LSCA_A_##x
@@ -72,7 +72,7 @@ enum lsca_op {
 #define LSCA_OP_ENUM(name, ...) LSCA_OP_##name,
 	LSCA_SYSCALLS(LSCA_OP_ENUM)
 #undef LSCA_OP_ENUM
-	LSCA_NOPS
+	    LSCA_NOPS
 };
 
 struct lsca_sysdesc {

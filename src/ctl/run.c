@@ -27,7 +27,7 @@
 #define LSCA_LIBDIR "/usr/lib64"
 #endif
 
-#define EXIT_LSCACTL 125
+#define EXIT_LSCACTL	 125
 #define READY_TIMEOUT_MS 10000
 
 struct run {
@@ -129,7 +129,7 @@ static int start_daemon(struct run *r)
 		fprintf(stderr, "lscactl: runtime path too long: %s\n", r->dir);
 		return -ENAMETOOLONG;
 	}
-	strcpy(sa.sun_path, r->notify);
+	memcpy(sa.sun_path, r->notify, strlen(r->notify) + 1);
 	nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (nfd < 0 || bind(nfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "lscactl: cannot create %s: %m\n", r->notify);
@@ -141,8 +141,8 @@ static int start_daemon(struct run *r)
 		return -errno;
 	}
 	if (r->daemon == 0) {
-		const char *argv[] = {r->lscad,	   "--socket", r->sock, "--stats-out", r->stats,
-				      "--spin-us", r->spin_us, NULL};
+		const char *argv[] = {r->lscad, "--socket",  r->sock,	 "--stats-out",
+				      r->stats, "--spin-us", r->spin_us, NULL};
 
 		setsid();
 		setenv("NOTIFY_SOCKET", r->notify, 1);
@@ -236,10 +236,10 @@ static void usage(FILE *f)
 int ctl_run(int argc, char **argv)
 {
 	static const struct option opts[] = {{"summary-file", required_argument, NULL, 'f'},
-					      {"socket", required_argument, NULL, 's'},
-					      {"spin-us", required_argument, NULL, 'p'},
-					      {"help", no_argument, NULL, 'h'},
-					      {NULL, 0, NULL, 0}};
+					     {"socket", required_argument, NULL, 's'},
+					     {"spin-us", required_argument, NULL, 'p'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	struct run r = {.spin_us = "100"};
 	const char *sock_opt = NULL;
 	struct lsca_summary sum;

@@ -30,13 +30,14 @@ void summary_print(FILE *f, const struct lsca_summary *s)
 		order[i] = i;
 	sort_base = s;
 	qsort(order, LSCA_NOPS, sizeof(order[0]), by_calls);
-	fprintf(f, "lsca: %" PRIu64 " process%s attached; proxied calls ran in lscad, direct "
-		   "ones in the process\n",
+	fprintf(f,
+		"lsca: %" PRIu64 " process%s attached; proxied calls ran in lscad, direct "
+		"ones in the process\n",
 		s->clients, s->clients == 1 ? "" : "es");
 	fprintf(f, "%-12s %10s %8s %10s %10s %12s %10s\n", "syscall", "calls", "errors", "proxied",
 		"direct", "total ms", "mean us");
-	fprintf(f, "%-12s %10s %8s %10s %10s %12s %10s\n", "------------", "----------",
-		"--------", "----------", "----------", "------------", "----------");
+	fprintf(f, "%-12s %10s %8s %10s %10s %12s %10s\n", "------------", "----------", "--------",
+		"----------", "----------", "------------", "----------");
 	for (unsigned i = 0; i < LSCA_NOPS; i++) {
 		const struct lsca_stat *o = &s->op[order[i]];
 
@@ -48,7 +49,7 @@ void summary_print(FILE *f, const struct lsca_summary *s)
 		total.direct += o->direct;
 		total.ns += o->ns;
 	}
-	fprintf(f, "%-12s %10s %8s %10s %10s %12s %10s\n", "------------", "----------",
-		"--------", "----------", "----------", "------------", "----------");
+	fprintf(f, "%-12s %10s %8s %10s %10s %12s %10s\n", "------------", "----------", "--------",
+		"----------", "----------", "------------", "----------");
 	row(f, "total", &total);
 }

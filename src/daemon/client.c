@@ -57,8 +57,10 @@ int client_send_fd(struct client *c, uint32_t slot, uint32_t seq, int fd)
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm;
 
 	memset(&u, 0, sizeof(u));
@@ -247,9 +249,13 @@ int client_attach(struct lscad *d, int conn, struct client **out)
 		close(conn);
 		return -ENOMEM;
 	}
-	*c = (struct client){
-	    .d = d, .sock = conn, .pid = uc.pid, .pidfd = -1, .cwd_fd = -1, .root_fd = -1,
-	    .memfd = -1};
+	*c = (struct client){.d = d,
+			     .sock = conn,
+			     .pid = uc.pid,
+			     .pidfd = -1,
+			     .cwd_fd = -1,
+			     .root_fd = -1,
+			     .memfd = -1};
 	c->pidfd = peer_pidfd(conn, uc.pid);
 	r = c->pidfd < 0 ? c->pidfd : creds_read(c->pid, c->pidfd, &c->creds);
 	if (r < 0) {

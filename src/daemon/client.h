@@ -31,7 +31,7 @@ struct client {
 	char exe[PATH_MAX];
 	struct creds creds;
 	struct lsca_client_info info;
-	bool direct_only;  /* served, but every call runs in the client */
+	bool direct_only; /* served, but every call runs in the client */
 	const char *why_direct;
 	int cwd_fd;  /* O_PATH: the client's cwd, followed through chdir/fchdir */
 	int root_fd; /* O_PATH: the client's root, -1 when it is ours */

@@ -21,9 +21,9 @@ struct client;
 struct lscad_settings {
 	const char *socket_path;
 	const char *stats_out;
-	uint32_t spin_ns;      /* client and worker spin window */
-	uint32_t nslots;       /* threads per client served through the ring */
-	uint32_t data_size;    /* bytes of argument data per slot */
+	uint32_t spin_ns;   /* client and worker spin window */
+	uint32_t nslots;    /* threads per client served through the ring */
+	uint32_t data_size; /* bytes of argument data per slot */
 	uint32_t max_clients;
 };
 
@@ -31,7 +31,7 @@ struct lscad {
 	struct lscad_settings set;
 	struct dispatch *dispatch;
 	struct creds self; /* the daemon's own identity */
-	dev_t proc_dev;    /* procfs: paths that resolve there are the client's own */
+	dev_t proc_dev;	   /* procfs: paths that resolve there are the client's own */
 	ino_t root_ino;
 	dev_t root_dev;
 	ino_t mntns_ino;

@@ -39,7 +39,7 @@ static long sys(long nr, long a, long b, long c, long d, long e, long f)
 
 	return r < 0 ? -errno : r;
 }
-#define SYS3(nr, a, b, c) sys(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define SYS3(nr, a, b, c)	sys(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #define SYS5(nr, a, b, c, d, e) sys(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
 /* One line on stderr, once per process: the program's output otherwise
@@ -81,8 +81,10 @@ static int recv_welcome(int fd, struct lsca_welcome *w, int *memfd)
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = {.iov_base = w, .iov_len = sizeof(*w)};
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm;
 	long n;
 
@@ -331,7 +333,7 @@ static void shim_configure(void)
 	}
 	if (!path || !*path || strlen(path) >= sizeof(shim.socket_path))
 		path = LSCA_DEFAULT_SOCKET;
-	strcpy(shim.socket_path, path);
+	memcpy(shim.socket_path, path, strlen(path) + 1);
 	pthread_key_create(&slot_key, slot_release);
 	pthread_atfork(NULL, NULL, atfork_child);
 }

@@ -32,7 +32,7 @@ static long raw(long nr, const long *a)
 static bool path_is_own(const char *p)
 {
 	static const char *const own[] = {"/proc/self", "/proc/thread-self", "/dev/fd",
-					  "/dev/stdin", "/dev/stdout", "/dev/stderr"};
+					  "/dev/stdin", "/dev/stdout",	     "/dev/stderr"};
 
 	for (unsigned i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
 		size_t n = strlen(own[i]);
@@ -187,8 +187,8 @@ static long call_once(struct lsca_ring_hdr *ring, uint32_t slot, const struct ls
 
 /* Copy len bytes between a flat buffer and an iovec array starting at byte
  * pos of the array. */
-static void iov_copy(const struct iovec *iov, int cnt, size_t pos, unsigned char *flat,
-		     size_t len, bool to_flat)
+static void iov_copy(const struct iovec *iov, int cnt, size_t pos, unsigned char *flat, size_t len,
+		     bool to_flat)
 {
 	for (int i = 0; i < cnt && len; i++) {
 		size_t l = iov[i].iov_len, n;

@@ -23,17 +23,17 @@
 #define EXPORT __attribute__((visibility("default")))
 
 /* (long) of each of up to six arguments */
-#define CAST1(a)            (long)(a)
-#define CAST2(a, ...)       (long)(a), CAST1(__VA_ARGS__)
-#define CAST3(a, ...)       (long)(a), CAST2(__VA_ARGS__)
-#define CAST4(a, ...)       (long)(a), CAST3(__VA_ARGS__)
-#define CAST5(a, ...)       (long)(a), CAST4(__VA_ARGS__)
-#define CAST6(a, ...)       (long)(a), CAST5(__VA_ARGS__)
+#define CAST1(a)			 (long)(a)
+#define CAST2(a, ...)			 (long)(a), CAST1(__VA_ARGS__)
+#define CAST3(a, ...)			 (long)(a), CAST2(__VA_ARGS__)
+#define CAST4(a, ...)			 (long)(a), CAST3(__VA_ARGS__)
+#define CAST5(a, ...)			 (long)(a), CAST4(__VA_ARGS__)
+#define CAST6(a, ...)			 (long)(a), CAST5(__VA_ARGS__)
 #define NARGS_(a, b, c, d, e, f, n, ...) n
-#define NARGS(...)          NARGS_(__VA_ARGS__, 6, 5, 4, 3, 2, 1, 0)
-#define CAT_(a, b)          a##b
-#define CAT(a, b)           CAT_(a, b)
-#define CAST(...)           CAT(CAST, NARGS(__VA_ARGS__))(__VA_ARGS__)
+#define NARGS(...)			 NARGS_(__VA_ARGS__, 6, 5, 4, 3, 2, 1, 0)
+#define CAT_(a, b)			 a##b
+#define CAT(a, b)			 CAT_(a, b)
+#define CAST(...)			 CAT(CAST, NARGS(__VA_ARGS__))(__VA_ARGS__)
 
 extern void __chk_fail(void) __attribute__((noreturn));
 
@@ -52,9 +52,9 @@ static void __attribute__((noreturn)) open_fail(void)
 #define STAT_VER_MAX 0
 #endif
 
-#define NOCHK           (void)0
-#define CHK_LEN(n, bl)  if ((n) > (bl)) __chk_fail()
-#define CHK_OPEN(f)     if (__OPEN_NEEDS_MODE(f)) open_fail()
+#define NOCHK	       (void)0
+#define CHK_LEN(n, bl) ((n) > (bl) ? __chk_fail() : (void)0)
+#define CHK_OPEN(f)    (__OPEN_NEEDS_MODE(f) ? open_fail() : (void)0)
 #define CHK_VER(v)                                                                                 \
 	if ((v) < 0 || (v) > STAT_VER_MAX) {                                                       \
 		errno = EINVAL;                                                                    \

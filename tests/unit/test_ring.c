@@ -178,8 +178,7 @@ static void *client_main(void *arg)
 	return NULL;
 }
 
-static unsigned run_clients(struct lsca_ring_hdr *r, uint32_t first, uint32_t n,
-			    unsigned rounds)
+static unsigned run_clients(struct lsca_ring_hdr *r, uint32_t first, uint32_t n, unsigned rounds)
 {
 	pthread_t t[16];
 	struct client_arg a[16];
