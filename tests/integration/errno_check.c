@@ -111,7 +111,10 @@ static struct {
 	unsigned char in[2 * BIG + 4096];
 } S;
 
-static void *volatile nul; /* a NULL the compiler cannot see */
+/* values the compiler cannot see, so it does not warn about the calls */
+static void *volatile nul;
+static volatile int neg_count = -1;
+static volatile int big_count = IOV_MAX + 1;
 
 /* --- output ------------------------------------------------------------ */
 
@@ -215,7 +218,8 @@ static const char *P(const char *p, char *buf)
 {
 	if (!p || p[0] != '@')
 		return p;
-	snprintf(buf, PATH_MAX, "%s/%s", S.abs, p + 1);
+	if (snprintf(buf, PATH_MAX, "%s/%s", S.abs, p + 1) >= PATH_MAX)
+		return p;
 	return buf;
 }
 
@@ -562,7 +566,7 @@ static long fo_readv_badcnt(int fd)
 {
 	struct iovec v[1] = {{S.io, 5}};
 
-	return readv(fd, v, -1);
+	return readv(fd, v, neg_count);
 }
 
 static long fo_writev(int fd)
@@ -576,7 +580,7 @@ static long fo_writev_badcnt(int fd)
 {
 	struct iovec v[1] = {{(void *)"ab", 2}};
 
-	return writev(fd, v, IOV_MAX + 1);
+	return writev(fd, v, big_count);
 }
 
 static long fo_lseek_cur(int fd)
@@ -1163,9 +1167,9 @@ static const struct step steps[] = {
     {"open64_creat", C_OPEN64, .a = "new1", .x = O_CREAT | O_EXCL | O_WRONLY, .y = 0666},
     {"open_creat_excl_exists", C_OPEN, .a = "new1", .x = O_CREAT | O_EXCL | O_WRONLY, .y = 0666},
     {"open_creat_existing", C_OPEN, .a = "new1", .x = O_CREAT | O_WRONLY, .y = 0600},
-    {"openat_creat_dirfd", C_OPENAT, FK_DIR, "new2", .x = O_CREAT | O_RDWR, .y = 0640},
-    {"openat64_creat_excl_exists", C_OPENAT64, FK_DIR, "new2", .x = O_CREAT | O_EXCL | O_RDWR,
-     .y = 0640},
+    {"openat_creat_dirfd", C_OPENAT, .d = FK_DIR, .a = "new2", .x = O_CREAT | O_RDWR, .y = 0640},
+    {"openat64_creat_excl_exists", C_OPENAT64, .d = FK_DIR, .a = "new2",
+     .x = O_CREAT | O_EXCL | O_RDWR, .y = 0640},
     {"open_creat_dangling", C_OPEN, .a = "dangling", .x = O_CREAT | O_WRONLY, .y = 0600},
     {"open_creat_dangling.stat", C_LSTAT, .a = "nowhere"},
     {"open_creat_excl_dangling", C_OPEN, .a = "dangling", .x = O_CREAT | O_EXCL | O_WRONLY,
@@ -1191,20 +1195,20 @@ static const struct step steps[] = {
     {"__open_2", C_OPEN_2, .a = "file", .x = O_RDONLY},
     {"__open_2_enoent", C_OPEN_2, .a = "nope", .x = O_RDONLY},
     {"__open64_2_eisdir", C_OPEN64_2, .a = "dir", .x = O_WRONLY},
-    {"__openat_2_dirfd", C_OPENAT_2, FK_DIR, "inner", .x = O_RDONLY},
-    {"__openat_2_filefd", C_OPENAT_2, FK_FILE_R, "inner", .x = O_RDONLY},
-    {"__openat64_2_badfd", C_OPENAT64_2, FK_BAD, "inner", .x = O_RDONLY},
+    {"__openat_2_dirfd", C_OPENAT_2, .d = FK_DIR, .a = "inner", .x = O_RDONLY},
+    {"__openat_2_filefd", C_OPENAT_2, .d = FK_FILE_R, .a = "inner", .x = O_RDONLY},
+    {"__openat64_2_badfd", C_OPENAT64_2, .d = FK_BAD, .a = "inner", .x = O_RDONLY},
     /* an absolute path ignores the dirfd, whatever it is */
-    {"openat_abs_negfd", C_OPENAT, FK_NEG, "@file", .x = O_RDONLY},
-    {"openat_abs_filefd", C_OPENAT, FK_FILE_R, "@file", .x = O_RDONLY},
-    {"openat64_abs_closedfd", C_OPENAT64, FK_CLOSED, "@dir/inner", .x = O_RDONLY},
-    {"fstatat_abs_badfd", C_FSTATAT, FK_BAD, "@file"},
-    {"statx_abs_negfd", C_STATX, FK_NEG, "@dir", .y = STATX_BASIC_STATS},
-    {"faccessat_abs_closedfd", C_FACCESSAT, FK_CLOSED, "@file", .x = R_OK},
-    {"mkdirat_abs_negfd", C_MKDIRAT, FK_NEG, "@am", .x = 0755},
-    {"renameat_abs_negfd", C_RENAMEAT, FK_NEG, "@am", "@am2"},
-    {"unlinkat_abs_negfd", C_UNLINKAT, FK_NEG, "@am2", .x = AT_REMOVEDIR},
-    {"__fxstatat64_abs_negfd", C_FXSTATAT64, FK_NEG, "@file", .x = STAT_VER},
+    {"openat_abs_negfd", C_OPENAT, .d = FK_NEG, .a = "@file", .x = O_RDONLY},
+    {"openat_abs_filefd", C_OPENAT, .d = FK_FILE_R, .a = "@file", .x = O_RDONLY},
+    {"openat64_abs_closedfd", C_OPENAT64, .d = FK_CLOSED, .a = "@dir/inner", .x = O_RDONLY},
+    {"fstatat_abs_badfd", C_FSTATAT, .d = FK_BAD, .a = "@file"},
+    {"statx_abs_negfd", C_STATX, .d = FK_NEG, .a = "@dir", .y = STATX_BASIC_STATS},
+    {"faccessat_abs_closedfd", C_FACCESSAT, .d = FK_CLOSED, .a = "@file", .x = R_OK},
+    {"mkdirat_abs_negfd", C_MKDIRAT, .d = FK_NEG, .a = "@am", .x = 0755},
+    {"renameat_abs_negfd", C_RENAMEAT, .d = FK_NEG, .a = "@am", .b = "@am2"},
+    {"unlinkat_abs_negfd", C_UNLINKAT, .d = FK_NEG, .a = "@am2", .x = AT_REMOVEDIR},
+    {"__fxstatat64_abs_negfd", C_FXSTATAT64, .d = FK_NEG, .a = "@file", .x = STAT_VER},
     /* mkdir, rmdir, unlinkat */
     {"mkdir", C_MKDIR, .a = "m1", .x = 0777},
     {"mkdir.stat", C_STAT, .a = "m1"},
@@ -1217,10 +1221,10 @@ static const struct step steps[] = {
     {"mkdir_in_nox", C_MKDIR, .a = "nox/m", .x = 0777},
     {"mkdir_name256", C_MKDIR, .a = NAME256, .x = 0777},
     {"mkdir_empty", C_MKDIR, .a = "", .x = 0777},
-    {"mkdirat_dirfd", C_MKDIRAT, FK_DIR, "m2", .x = 0700},
+    {"mkdirat_dirfd", C_MKDIRAT, .d = FK_DIR, .a = "m2", .x = 0700},
     {"mkdirat_dirfd.stat", C_STAT, .a = "dir/m2"},
-    {"mkdirat_filefd", C_MKDIRAT, FK_FILE_R, "m", .x = 0700},
-    {"mkdirat_closedfd", C_MKDIRAT, FK_CLOSED, "m", .x = 0700},
+    {"mkdirat_filefd", C_MKDIRAT, .d = FK_FILE_R, .a = "m", .x = 0700},
+    {"mkdirat_closedfd", C_MKDIRAT, .d = FK_CLOSED, .a = "m", .x = 0700},
     {"rmdir", C_RMDIR, .a = "m1"},
     {"rmdir_again", C_RMDIR, .a = "m1"},
     {"rmdir_notempty", C_RMDIR, .a = "full"},
@@ -1234,9 +1238,9 @@ static const struct step steps[] = {
     {"unlinkat_badflag", C_UNLINKAT, .a = "file", .x = 0x1},
     {"unlinkat_dir_noflag", C_UNLINKAT, .a = "dir", .x = 0},
     {"unlinkat_file_removedir", C_UNLINKAT, .a = "file", .x = AT_REMOVEDIR},
-    {"unlinkat_dirfd", C_UNLINKAT, FK_DIR, "m2", .x = AT_REMOVEDIR},
-    {"unlinkat_filefd", C_UNLINKAT, FK_FILE_R, "x"},
-    {"unlinkat_badfd", C_UNLINKAT, FK_BAD, "x"},
+    {"unlinkat_dirfd", C_UNLINKAT, .d = FK_DIR, .a = "m2", .x = AT_REMOVEDIR},
+    {"unlinkat_filefd", C_UNLINKAT, .d = FK_FILE_R, .a = "x"},
+    {"unlinkat_badfd", C_UNLINKAT, .d = FK_BAD, .a = "x"},
     /* rename, renameat, renameat2 */
     {"rename", C_RENAME, .a = "new1", .b = "r1"},
     {"rename.stat", C_STAT, .a = "r1"},
@@ -1254,11 +1258,11 @@ static const struct step steps[] = {
     {"rename_hardlinks.stat", C_STAT, .a = "r1"},
     {"rename_dir", C_RENAME, .a = "edir", .b = "edir2"},
     {"rename_empty", C_RENAME, .a = "", .b = "r9"},
-    {"renameat_dirfd", C_RENAMEAT, FK_DIR, "inner", "inner2"},
+    {"renameat_dirfd", C_RENAMEAT, .d = FK_DIR, .a = "inner", .b = "inner2"},
     {"renameat_dirfd.stat", C_STAT, .a = "dir/inner2"},
-    {"renameat_dirfd_back", C_RENAMEAT, FK_DIR, "inner2", "inner"},
-    {"renameat_filefd", C_RENAMEAT, FK_FILE_R, "x", "y"},
-    {"renameat_negfd", C_RENAMEAT, FK_NEG, "x", "y"},
+    {"renameat_dirfd_back", C_RENAMEAT, .d = FK_DIR, .a = "inner2", .b = "inner"},
+    {"renameat_filefd", C_RENAMEAT, .d = FK_FILE_R, .a = "x", .b = "y"},
+    {"renameat_negfd", C_RENAMEAT, .d = FK_NEG, .a = "x", .b = "y"},
     {"renameat2_noreplace_exists", C_RENAMEAT2, .a = "r1", .b = "file", .x = RENAME_NOREPLACE},
     {"renameat2_noreplace", C_RENAMEAT2, .a = "r1h", .b = "r3", .x = RENAME_NOREPLACE},
     {"renameat2_exchange", C_RENAMEAT2, .a = "x1", .b = "x2", .x = RENAME_EXCHANGE},
@@ -1270,8 +1274,8 @@ static const struct step steps[] = {
     {"renameat2_badflags", C_RENAMEAT2, .a = "x1", .b = "x2", .x = 1 << 10},
     {"renameat2_noreplace_exchange", C_RENAMEAT2, .a = "x1", .b = "x2",
      .x = RENAME_NOREPLACE | RENAME_EXCHANGE},
-    {"renameat2_dirfd", C_RENAMEAT2, FK_DIR, "inner", "inner", .x = 0},
-    {"renameat2_badfd", C_RENAMEAT2, FK_CLOSED, "inner", "inner", .x = 0},
+    {"renameat2_dirfd", C_RENAMEAT2, .d = FK_DIR, .a = "inner", .b = "inner", .x = 0},
+    {"renameat2_badfd", C_RENAMEAT2, .d = FK_CLOSED, .a = "inner", .b = "inner", .x = 0},
     /* unlink */
     {"unlink", C_UNLINK, .a = "c2"},
     {"unlink_again", C_UNLINK, .a = "c2"},
@@ -1315,41 +1319,41 @@ static const struct step steps[] = {
     {"chdir_symlink", C_CHDIR, .a = "dlink"},
     {"chdir_symlink.stat", C_STAT, .a = "inner"},
     {"chdir_symlink.dotdot", C_STAT, .a = "../file"},
-    {"fchdir_root", C_FCHDIR, FK_ROOT},
+    {"fchdir_root", C_FCHDIR, .d = FK_ROOT},
     {"chdir_enoent", C_CHDIR, .a = "nope"},
     {"chdir_file", C_CHDIR, .a = "file"},
     {"chdir_loop", C_CHDIR, .a = "loop"},
     {"chdir_empty", C_CHDIR, .a = ""},
     {"chdir_nox", C_CHDIR, .a = "nox"},
     {"chdir_nox.stat", C_STAT, .a = "f"},
-    {"fchdir_root_again", C_FCHDIR, FK_ROOT},
-    {"fchdir_dir", C_FCHDIR, FK_DIR},
+    {"fchdir_root_again", C_FCHDIR, .d = FK_ROOT},
+    {"fchdir_dir", C_FCHDIR, .d = FK_DIR},
     {"fchdir_dir.stat", C_STAT, .a = "inner"},
     {"fchdir_dir.mkdir", C_MKDIR, .a = "sub", .x = 0755},
     {"fchdir_dir.rename", C_RENAME, .a = "sub", .b = "sub2"},
     {"fchdir_dir.access", C_ACCESS, .a = "sub2", .x = W_OK},
-    {"fchdir_root_third", C_FCHDIR, FK_ROOT},
+    {"fchdir_root_third", C_FCHDIR, .d = FK_ROOT},
     {"fchdir_dir.after", C_STAT, .a = "dir/sub2"},
     {"fchdir_dir.rmdir", C_RMDIR, .a = "dir/sub2"},
-    {"fchdir_opath_file", C_FCHDIR, FK_OPATH},
-    {"fchdir_pipe", C_FCHDIR, FK_PIPE_R},
+    {"fchdir_opath_file", C_FCHDIR, .d = FK_OPATH},
+    {"fchdir_pipe", C_FCHDIR, .d = FK_PIPE_R},
     /* access and faccessat modes and flags */
     {"access_badmode", C_ACCESS, .a = "file", .x = 0x10},
     {"access_rwx_dir", C_ACCESS, .a = "dir", .x = R_OK | W_OK | X_OK},
     {"faccessat_badmode", C_FACCESSAT, .a = "file", .x = 0x10},
     {"faccessat_badflag", C_FACCESSAT, .a = "file", .x = R_OK, .y = 0x1},
-    {"faccessat_emptypath", C_FACCESSAT, FK_FILE_R, "", .x = R_OK, .y = AT_EMPTY_PATH},
-    {"faccessat_emptypath_noflag", C_FACCESSAT, FK_FILE_R, "", .x = R_OK},
-    {"faccessat_dirfd", C_FACCESSAT, FK_DIR, "inner", .x = R_OK | W_OK},
-    {"faccessat_filefd", C_FACCESSAT, FK_FILE_R, "inner", .x = R_OK},
+    {"faccessat_emptypath", C_FACCESSAT, .d = FK_FILE_R, .a = "", .x = R_OK, .y = AT_EMPTY_PATH},
+    {"faccessat_emptypath_noflag", C_FACCESSAT, .d = FK_FILE_R, .a = "", .x = R_OK},
+    {"faccessat_dirfd", C_FACCESSAT, .d = FK_DIR, .a = "inner", .x = R_OK | W_OK},
+    {"faccessat_filefd", C_FACCESSAT, .d = FK_FILE_R, .a = "inner", .x = R_OK},
     {"faccessat_eaccess_x", C_FACCESSAT, .a = "file", .x = X_OK, .y = AT_EACCESS},
     {"faccessat_eaccess_ro_w", C_FACCESSAT, .a = "ro", .x = W_OK, .y = AT_EACCESS},
     /* stat flags */
     {"fstatat_badflag", C_FSTATAT, .a = "file", .x = 0x1},
     {"fstatat_emptypath_cwd", C_FSTATAT, .a = "", .x = AT_EMPTY_PATH},
     {"fstatat_emptypath_noflag", C_FSTATAT, .a = ""},
-    {"fstatat_dirfd", C_FSTATAT, FK_DIR, "inner"},
-    {"fstatat_filefd", C_FSTATAT, FK_FILE_R, "inner"},
+    {"fstatat_dirfd", C_FSTATAT, .d = FK_DIR, .a = "inner"},
+    {"fstatat_filefd", C_FSTATAT, .d = FK_FILE_R, .a = "inner"},
     {"fstatat_nofollow_dangling", C_FSTATAT, .a = "dangling", .x = AT_SYMLINK_NOFOLLOW},
     {"fstatat_automount", C_FSTATAT, .a = "file", .x = AT_NO_AUTOMOUNT},
     {"statx_badsync", C_STATX, .a = "file", .x = AT_STATX_FORCE_SYNC | AT_STATX_DONT_SYNC,
@@ -1358,9 +1362,11 @@ static const struct step steps[] = {
     {"statx_reserved_mask", C_STATX, .a = "file", .y = STATX__RESERVED},
     {"statx_mask0", C_STATX, .a = "file", .y = 0},
     {"statx_type_only", C_STATX, .a = "file", .y = STATX_TYPE},
-    {"statx_emptypath_fd", C_STATX, FK_FILE_R, "", .x = AT_EMPTY_PATH, .y = STATX_BASIC_STATS},
-    {"statx_emptypath_noflag", C_STATX, FK_FILE_R, "", .y = STATX_BASIC_STATS},
-    {"statx_emptypath_pipe", C_STATX, FK_PIPE_W, "", .x = AT_EMPTY_PATH, .y = STATX_BASIC_STATS},
+    {"statx_emptypath_fd", C_STATX, .d = FK_FILE_R, .a = "", .x = AT_EMPTY_PATH,
+     .y = STATX_BASIC_STATS},
+    {"statx_emptypath_noflag", C_STATX, .d = FK_FILE_R, .a = "", .y = STATX_BASIC_STATS},
+    {"statx_emptypath_pipe", C_STATX, .d = FK_PIPE_W, .a = "", .x = AT_EMPTY_PATH,
+     .y = STATX_BASIC_STATS},
     {"statx_nofollow", C_STATX, .a = "link", .x = AT_SYMLINK_NOFOLLOW, .y = STATX_BASIC_STATS},
     {"statx_dontsync", C_STATX, .a = "file", .x = AT_STATX_DONT_SYNC, .y = STATX_BASIC_STATS},
     /* the version argument of the glibc < 2.33 stat functions */
@@ -1372,11 +1378,11 @@ static const struct step steps[] = {
     {"__xstat_ver3_enoent", C_XSTAT, .a = "nope", .x = 3},
     {"__lxstat64_ver3", C_LXSTAT64, .a = "link", .x = 3},
     {"__lxstat64_ver0", C_LXSTAT64, .a = "link", .x = 0},
-    {"__fxstat_ver3", C_FXSTAT, FK_FILE_R, .x = 3},
-    {"__fxstat_ver1_negfd", C_FXSTAT, FK_NEG, .x = 1},
-    {"__fxstatat64_ver3", C_FXSTATAT64, FK_DIR, "inner", .x = 3},
-    {"__fxstatat64_ver1", C_FXSTATAT64, FK_DIR, "inner", .x = 1},
-    {"__fxstatat64_ver1_badflag", C_FXSTATAT64, FK_DIR, "inner", .x = 1, .y = 0x1},
+    {"__fxstat_ver3", C_FXSTAT, .d = FK_FILE_R, .x = 3},
+    {"__fxstat_ver1_negfd", C_FXSTAT, .d = FK_NEG, .x = 1},
+    {"__fxstatat64_ver3", C_FXSTATAT64, .d = FK_DIR, .a = "inner", .x = 3},
+    {"__fxstatat64_ver1", C_FXSTATAT64, .d = FK_DIR, .a = "inner", .x = 1},
+    {"__fxstatat64_ver1_badflag", C_FXSTATAT64, .d = FK_DIR, .a = "inner", .x = 1, .y = 0x1},
 };
 
 /* --- transfers larger than one slot ------------------------------------ */
@@ -1566,34 +1572,20 @@ struct node {
 };
 
 static const struct node tree[] = {
-    {"file", 'f', 0644, SMALL},
-    {"big", 'f', 0644, BIG},
-    {"dir", 'd', 0755},
-    {"dir/inner", 'f', 0644, 6},
-    {"link", 'l', .target = "file"},
-    {"link2", 'l', .target = "file"},
-    {"dlink", 'l', .target = "dir"},
-    {"dangling", 'l', .target = "nowhere"},
-    {"loop", 'l', .target = "loop"},
-    {"ro", 'd', 0755},
-    {"ro/f", 'f', 0644, 3},
-    {"ro/g", 'f', 0644, 3},
-    {"ro/sub", 'd', 0755},
-    {"nox", 'd', 0755},
-    {"nox/f", 'f', 0644, 3},
-    {"noperm", 'f', 0644, 5},
-    {"full", 'd', 0755},
-    {"full/x", 'f', 0644, 1},
-    {"empty1", 'd', 0755},
-    {"empty2", 'd', 0755},
-    {"edir", 'd', 0755},
-    {"x1", 'f', 0644, 1},
-    {"x2", 'f', 0644, 2},
-    {"wfile", 'f', 0644, 0},
-    {"rwfile", 'f', 0644, 64},
-    {"ro", 'm', 0555},
-    {"nox", 'm', 0},
-    {"noperm", 'm', 0},
+    {"file", 'f', 0644, SMALL, NULL}, {"big", 'f', 0644, BIG, NULL},
+    {"dir", 'd', 0755, 0, NULL},      {"dir/inner", 'f', 0644, 6, NULL},
+    {"link", 'l', .target = "file"},  {"link2", 'l', .target = "file"},
+    {"dlink", 'l', .target = "dir"},  {"dangling", 'l', .target = "nowhere"},
+    {"loop", 'l', .target = "loop"},  {"ro", 'd', 0755, 0, NULL},
+    {"ro/f", 'f', 0644, 3, NULL},     {"ro/g", 'f', 0644, 3, NULL},
+    {"ro/sub", 'd', 0755, 0, NULL},   {"nox", 'd', 0755, 0, NULL},
+    {"nox/f", 'f', 0644, 3, NULL},    {"noperm", 'f', 0644, 5, NULL},
+    {"full", 'd', 0755, 0, NULL},     {"full/x", 'f', 0644, 1, NULL},
+    {"empty1", 'd', 0755, 0, NULL},   {"empty2", 'd', 0755, 0, NULL},
+    {"edir", 'd', 0755, 0, NULL},     {"x1", 'f', 0644, 1, NULL},
+    {"x2", 'f', 0644, 2, NULL},	      {"wfile", 'f', 0644, 0, NULL},
+    {"rwfile", 'f', 0644, 64, NULL},  {"ro", 'm', 0555, 0, NULL},
+    {"nox", 'm', 0, 0, NULL},	      {"noperm", 'm', 0, 0, NULL},
 };
 
 static int must(long r, const char *what)

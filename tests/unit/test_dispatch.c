@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 
 #include "dispatch.h"
+#include "host.h"
 #include "unit.h"
 
 static char trace[64];
@@ -56,11 +57,13 @@ static long exec_fn(struct lsca_call *call, void *arg)
 }
 
 static struct dispatch *d;
+static struct lsca_plugin_ctx ctx;
 static struct lsca_call call = {.nr = __NR_openat, .name = "openat"};
 
 static void setup(void)
 {
 	d = dispatch_new();
+	host_ctx_init(&ctx, d, "test");
 	trace[0] = '\0';
 	post_seen = 0;
 }
@@ -78,7 +81,8 @@ static void add(long nr, int prio, const char *ud, bool is_post)
 		h.post = post;
 	else
 		h.pre = pre;
-	ck_assert_int_eq(dispatch_register(d, nr, prio, &h, "test"), 0);
+	/* the plugin ABI's own entry, as a plugin would call it */
+	ck_assert_int_eq(lsca_register(&ctx, nr, prio, &h), 0);
 }
 
 START_TEST(rejects_bad_registrations)
@@ -90,6 +94,7 @@ START_TEST(rejects_bad_registrations)
 	ck_assert_int_eq(dispatch_register(d, -1, 0, &h, "t"), -EINVAL);
 	ck_assert_int_eq(dispatch_register(d, 100000, 0, &h, "t"), -EINVAL);
 	ck_assert_int_eq(dispatch_register(d, __NR_openat, 0, NULL, "t"), -EINVAL);
+	ck_assert_int_eq(lsca_register(&ctx, __NR_getpid, 0, &h), -EINVAL);
 	ck_assert_uint_eq(dispatch_chain_len(d, __NR_openat), 0);
 }
 END_TEST
