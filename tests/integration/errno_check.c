@@ -849,29 +849,29 @@ static void run_fd_matrix(void)
 
 struct seek_case {
 	const char *name;
-	bool is64;
 	long long off;
 	int whence;
+	bool is64;
 	size_t readn; /* then read this much, print the sum and the offset */
 };
 
 static const struct seek_case seeks[] = {
-    {"lseek_set", false, 10, SEEK_SET, 5},
-    {"lseek_cur", false, 5, SEEK_CUR, 0},
-    {"lseek_cur_before_start", false, -100, SEEK_CUR, 0},
-    {"lseek_end", false, 0, SEEK_END, 0},
-    {"lseek_end_back", false, -30, SEEK_END, 10},
-    {"lseek_set_neg", false, -1, SEEK_SET, 0},
-    {"lseek_badwhence", false, 0, 42, 0},
-    {"lseek_data", false, 0, SEEK_DATA, 0},
-    {"lseek_hole", false, 0, SEEK_HOLE, 0},
-    {"lseek_data_at_eof", false, SMALL, SEEK_DATA, 0},
-    {"lseek_past_eof", false, 1000, SEEK_SET, 4},
-    {"lseek64_set_1t", true, 1LL << 40, SEEK_SET, 0},
-    {"lseek64_cur", true, 0, SEEK_CUR, 0},
-    {"lseek64_too_far", true, 1LL << 62, SEEK_SET, 0},
-    {"lseek64_badwhence", true, 0, -1, 0},
-    {"lseek64_set", true, 50, SEEK_SET, 8},
+    {"lseek_set", 10, SEEK_SET, false, 5},
+    {"lseek_cur", 5, SEEK_CUR, false, 0},
+    {"lseek_cur_before_start", -100, SEEK_CUR, false, 0},
+    {"lseek_end", 0, SEEK_END, false, 0},
+    {"lseek_end_back", -30, SEEK_END, false, 10},
+    {"lseek_set_neg", -1, SEEK_SET, false, 0},
+    {"lseek_badwhence", 0, 42, false, 0},
+    {"lseek_data", 0, SEEK_DATA, false, 0},
+    {"lseek_hole", 0, SEEK_HOLE, false, 0},
+    {"lseek_data_at_eof", SMALL, SEEK_DATA, false, 0},
+    {"lseek_past_eof", 1000, SEEK_SET, false, 4},
+    {"lseek64_set_1t", 1LL << 40, SEEK_SET, true, 0},
+    {"lseek64_cur", 0, SEEK_CUR, true, 0},
+    {"lseek64_too_far", 1LL << 62, SEEK_SET, true, 0},
+    {"lseek64_badwhence", 0, -1, true, 0},
+    {"lseek64_set", 50, SEEK_SET, true, 8},
 };
 
 static void run_seeks(void)
