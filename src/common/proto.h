@@ -92,7 +92,7 @@ struct lsca_req {
 	uint32_t seq;
 	uint64_t args[LSCA_MAX_ARGS];
 	uint32_t data_len; /* input bytes in the data area */
-	uint32_t reserved;
+	int32_t cpu;	   /* the client's CPU at submit: a scheduling hint only */
 };
 
 enum lsca_resp_flags {
@@ -147,6 +147,7 @@ struct lsca_ring_hdr {
 	uint32_t reserved0;
 	/* shared, each on its own cache line */
 	_Alignas(64) _Atomic uint32_t daemon_state;
+	_Atomic int32_t worker_cpu; /* daemon: CPU its worker last ran on */
 	_Alignas(64) _Atomic uint32_t doorbell;
 	_Alignas(64) _Atomic uint32_t cred_epoch; /* client: bumped after set*id/capset */
 	_Atomic uint32_t umask;			  /* client: current umask */

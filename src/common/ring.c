@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -73,6 +74,7 @@ void lsca_slot_submit(struct lsca_ring_hdr *hdr, struct lsca_slot *slot)
 {
 	uint32_t old;
 
+	slot->req.cpu = sched_getcpu(); /* rseq: no kernel entry */
 	atomic_store_explicit(&slot->state, LSCA_SLOT_SUBMITTED, memory_order_release);
 	/* acq_rel: orders the state store before the doorbell for a worker
 	 * that reads the doorbell with acquire and then scans the slots. */
@@ -84,25 +86,34 @@ void lsca_slot_submit(struct lsca_ring_hdr *hdr, struct lsca_slot *slot)
 /* How long a sleeping client waits before asking whether the daemon lives. */
 #define WAIT_CHECK_NS 200000000u
 
+/* Whether to give the CPU away: the worker last ran where we run, so it
+ * cannot answer while we spin (sched_getcpu reads rseq: no kernel entry). */
+static bool worker_shares_cpu(const struct lsca_ring_hdr *hdr)
+{
+	int me = sched_getcpu();
+
+	return me >= 0 && me == atomic_load_explicit(&hdr->worker_cpu, memory_order_relaxed);
+}
+
 int lsca_slot_wait(struct lsca_ring_hdr *hdr, struct lsca_slot *slot, uint64_t spin_ns,
 		   lsca_alive_fn alive, void *arg)
 {
-	uint64_t start = 0;
+	uint64_t start = 0, now;
 	uint32_t s;
 	unsigned n;
 
-	(void)hdr;
 	for (n = 0;; n++) {
 		s = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (LSCA_SLOT_BASE(s) == LSCA_SLOT_DONE)
 			return 0;
 		if ((n & 63) == 0) {
-			uint64_t now = lsca_now_ns();
-
+			now = lsca_now_ns();
 			if (!start)
 				start = now;
 			else if (now - start >= spin_ns)
 				break;
+			else if (worker_shares_cpu(hdr))
+				sched_yield();
 		}
 		lsca_cpu_relax();
 	}
@@ -120,6 +131,14 @@ int lsca_slot_wait(struct lsca_ring_hdr *hdr, struct lsca_slot *slot, uint64_t s
 			return -EPIPE;
 		s = atomic_load_explicit(&slot->state, memory_order_acquire);
 	}
+}
+
+void lsca_worker_relax(uint64_t idle_ns, bool client_shares_cpu)
+{
+	if (idle_ns < LSCA_PURE_SPIN_NS && !client_shares_cpu)
+		lsca_cpu_relax();
+	else
+		sched_yield();
 }
 
 bool lsca_slot_claim(struct lsca_slot *slot)

@@ -39,6 +39,10 @@ static inline struct lsca_stat *lsca_ring_stats(struct lsca_ring_hdr *hdr, uint3
 	return (struct lsca_stat *)((char *)hdr + hdr->off_stats) + (uint64_t)i * hdr->nstats;
 }
 
+/* A round trip to an awake daemon on another CPU takes about a microsecond:
+ * spinning this long never costs a kernel entry on the hot path. */
+#define LSCA_PURE_SPIN_NS 3000u
+
 static inline void lsca_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -72,8 +76,10 @@ void lsca_slot_submit(struct lsca_ring_hdr *hdr, struct lsca_slot *slot);
 typedef bool (*lsca_alive_fn)(void *arg);
 
 /* Wait for DONE: spin for spin_ns, then sleep on the slot's futex, asking
- * alive() between sleeps. Returns 0 when done, -EPIPE when alive() says the
- * daemon is gone (the slot is then abandoned). */
+ * alive() between sleeps. Spinning on the CPU the worker needs would only
+ * delay the answer, so the client yields while the worker last ran on its
+ * own CPU. Returns 0 when done, -EPIPE when alive()
+ * says the daemon is gone (the slot is then abandoned). */
 int lsca_slot_wait(struct lsca_ring_hdr *hdr, struct lsca_slot *slot, uint64_t spin_ns,
 		   lsca_alive_fn alive, void *arg);
 
@@ -83,6 +89,10 @@ int lsca_slot_wait(struct lsca_ring_hdr *hdr, struct lsca_slot *slot, uint64_t s
 bool lsca_slot_claim(struct lsca_slot *slot);
 /* Publish DONE and wake the client if it sleeps. */
 void lsca_slot_complete(struct lsca_slot *slot);
+
+/* Spin one step of an idle worker. It yields once past the pure window, or
+ * at once when its last client runs on its CPU, so that client can submit. */
+void lsca_worker_relax(uint64_t idle_ns, bool client_shares_cpu);
 
 /* The worker found nothing to do since it read doorbell value seen: mark
  * itself asleep and wait (up to timeout_ns) for a submission. */

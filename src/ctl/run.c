@@ -181,6 +181,8 @@ static int start_daemon(struct run *r)
 	return -ETIMEDOUT;
 }
 
+/* SIGTERM, and SIGKILL if lscad has not gone 10 s later: lscactl itself
+ * must never hang. */
 static void stop_daemon(struct run *r)
 {
 	int st;
@@ -188,8 +190,16 @@ static void stop_daemon(struct run *r)
 	if (r->daemon <= 0)
 		return;
 	kill(r->daemon, SIGTERM);
-	while (waitpid(r->daemon, &st, 0) < 0 && errno == EINTR)
-		;
+	for (int i = 0; i < 1000; i++) {
+		if (waitpid(r->daemon, &st, WNOHANG) == r->daemon) {
+			r->daemon = 0;
+			return;
+		}
+		usleep(10000);
+	}
+	fprintf(stderr, "lscactl: lscad did not stop within 10 s; killed it\n");
+	kill(r->daemon, SIGKILL);
+	waitpid(r->daemon, &st, 0);
 	r->daemon = 0;
 }
 

@@ -169,6 +169,7 @@ static int create_ring(struct client *c)
 	hdr.spin_ns = d->set.spin_ns;
 	memcpy(c->ring, &hdr, offsetof(struct lsca_ring_hdr, daemon_state));
 	atomic_store_explicit(&c->ring->umask, c->creds.umask, memory_order_relaxed);
+	atomic_store_explicit(&c->ring->worker_cpu, -1, memory_order_relaxed);
 	atomic_store_explicit(&c->ring->daemon_state, LSCA_DAEMON_RUNNING, memory_order_release);
 	return 0;
 }

@@ -116,10 +116,17 @@ long exec_call(struct lsca_call *call, void *arg)
 			/* fall through */
 		case LSCA_A_FD:
 			r = fetch_fd(c, (int)a[i]);
-			if (r < 0) {
-				/* EPERM: not ours to take (a non-dumpable client) */
-				r = r == -EPERM ? go_direct(x) : r;
+			if (r == -EPERM) {
+				/* not ours to take (a non-dumpable client) */
+				r = go_direct(x);
 				goto out;
+			}
+			if (r < 0) {
+				/* no such fd: an fd that is never valid lets the
+				 * kernel answer in its own order (EINVAL before
+				 * EBADF, a dirfd ignored for an absolute path) */
+				a[i] = -1;
+				break;
 			}
 			a[i] = fetched[nfetched++] = (int)r;
 			if (first_fd < 0)
@@ -138,7 +145,7 @@ long exec_call(struct lsca_call *call, void *arg)
 	}
 	if (d->flags & LSCA_S_STREAM) {
 		/* pipes, sockets and ttys may block: served in the client */
-		if (fstat(first_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (first_fd >= 0 && (fstat(first_fd, &st) < 0 || !S_ISREG(st.st_mode))) {
 			r = go_direct(x);
 			goto out;
 		}

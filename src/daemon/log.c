@@ -12,8 +12,7 @@ static void log_vmsg(int level, const char *fmt, va_list ap)
 	int saved = errno; /* callers may log "%m", and keep their errno */
 	char buf[1024];
 
-	/* clang-analyzer 14 misreads a va_list parameter as uninitialised */
-	vsnprintf(buf, sizeof(buf), fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	/* "<N>" is sd-daemon(3)'s level prefix; journald strips it */
 	fprintf(stderr, "<%d>lscad: %s\n", level, buf);
 	errno = saved;

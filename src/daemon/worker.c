@@ -54,7 +54,8 @@ static int refresh_identity(struct worker *w)
 	return 0;
 }
 
-static void serve(struct worker *w, uint32_t i)
+/* Returns the CPU the client submitted from (a hint). */
+static int serve(struct worker *w, uint32_t i)
 {
 	struct client *c = w->c;
 	struct lsca_ring_hdr *h = c->ring;
@@ -95,6 +96,7 @@ static void serve(struct worker *w, uint32_t i)
 done:
 	memcpy(&slot->resp, &resp, sizeof(resp));
 	lsca_slot_complete(slot);
+	return req.cpu;
 }
 
 static int worker_setup(struct worker *w)
@@ -121,8 +123,8 @@ static void *worker_main(void *arg)
 	struct worker w = {.c = arg};
 	struct client *c = w.c;
 	struct lsca_ring_hdr *h = c->ring;
-	uint64_t idle_since = 0;
-	int r;
+	uint64_t idle_since = 0, now;
+	int r, client_cpu = -1;
 
 	w.in = malloc(h->data_size);
 	r = w.in ? worker_setup(&w) : -ENOMEM;
@@ -134,23 +136,31 @@ static void *worker_main(void *arg)
 		if (!w.in)
 			return NULL;
 	}
-	while (!atomic_load_explicit(&c->stop, memory_order_acquire)) {
+	for (;;) {
+		/* the doorbell first: a stop's kick that this read already
+		 * includes is seen below, a later one fails the sleep's CAS */
 		uint32_t seen = atomic_load_explicit(&h->doorbell, memory_order_acquire);
 		unsigned served = 0;
 
+		if (atomic_load_explicit(&c->stop, memory_order_acquire))
+			break;
+		int cpu = sched_getcpu();
+
+		atomic_store_explicit(&h->worker_cpu, cpu, memory_order_relaxed);
 		for (uint32_t i = 0; i < h->nslots; i++)
 			if (lsca_slot_claim(lsca_ring_slot(h, i))) {
-				serve(&w, i);
+				client_cpu = serve(&w, i);
 				served++;
 			}
 		if (served) {
 			idle_since = 0;
 			continue;
 		}
+		now = lsca_now_ns();
 		if (!idle_since)
-			idle_since = lsca_now_ns();
-		if (lsca_now_ns() - idle_since < c->d->set.spin_ns) {
-			lsca_cpu_relax();
+			idle_since = now;
+		if (now - idle_since < c->d->set.spin_ns) {
+			lsca_worker_relax(now - idle_since, client_cpu == cpu);
 			continue;
 		}
 		lsca_doorbell_sleep(h, seen, 0);

@@ -43,17 +43,45 @@ static bool path_is_own(const char *p)
 	return false;
 }
 
+/* An address no user mapping can have: below mmap_min_addr's default, or
+ * above any user address space. The shim would fault where the kernel
+ * answers EFAULT, so such calls run here. (Other unmapped addresses still
+ * fault in the shim: it cannot tell without a kernel entry.) */
+static bool never_mapped(long p)
+{
+	return (unsigned long)p < 65536 || (unsigned long)p >= 1ul << 56;
+}
+
 /* Calls only the process itself can run faithfully. */
 static bool must_run_here(const struct lsca_sysdesc *d, const long *a)
 {
 	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
-		const char *p = (const char *)a[i];
-
-		if (d->kinds[i] != LSCA_A_PATH)
-			continue;
-		/* NULL (EFAULT) and overlong paths: the kernel's own answer */
-		if (!p || strnlen(p, PATH_MAX) == PATH_MAX || path_is_own(p))
-			return true;
+		switch (d->kinds[i]) {
+		case LSCA_A_PATH:
+			/* bad and overlong paths: the kernel's own answer */
+			if (never_mapped(a[i]) ||
+			    strnlen((const char *)a[i], PATH_MAX) == PATH_MAX ||
+			    path_is_own((const char *)a[i]))
+				return true;
+			break;
+		case LSCA_A_INBUF:
+		case LSCA_A_OUTBUF:
+			if (a[i + 1] && never_mapped(a[i]))
+				return true;
+			break;
+		case LSCA_A_IOVIN:
+		case LSCA_A_IOVOUT:
+			if (a[i + 1] > 0 && never_mapped(a[i]))
+				return true;
+			break;
+		case LSCA_A_STAT:
+		case LSCA_A_STATX:
+			if (never_mapped(a[i]))
+				return true;
+			break;
+		default:
+			break;
+		}
 	}
 	return false;
 }
@@ -233,7 +261,8 @@ static long call_chunked(struct lsca_ring_hdr *ring, uint32_t slot, const struct
 		}
 		total = 0;
 		for (int i = 0; i < cnt; i++) {
-			if (iov[i].iov_len > SSIZE_MAX - total) {
+			if (iov[i].iov_len > SSIZE_MAX - total ||
+			    (iov[i].iov_len && never_mapped((long)iov[i].iov_base))) {
 				*direct = true;
 				return raw(d->nr, a);
 			}

@@ -18,14 +18,15 @@
 #                 ${TMPDIR:-/tmp}, removed at the end; one given is kept, only
 #                 what this script made in it is removed; as root it must be
 #                 searchable by nobody)
-# Environment: LSCA_BUILD (set by ctest), LSCA_KEEP=1 keeps every output.
+# Environment: LSCA_BUILD (set by ctest); LSCA_KEEP=1 keeps every output;
+# LSCA_TEST_TIMEOUT seconds one run may take (default 120).
 # Exit: 0 all passed, 1 something failed, 77 cannot run here (ctest: skip).
 set -euo pipefail
 
 prog=${1:-${LSCA_BUILD:+$LSCA_BUILD/tests/errno_check}}
 lscactl=${2:-${LSCA_BUILD:+$LSCA_BUILD/bin/lscactl}}
 base=${3:-}
-timeout_s=300
+timeout_s=${LSCA_TEST_TIMEOUT:-120}
 
 if [[ -z $prog || -z $lscactl ]]; then
 	sed -n '/^# Usage/,/^# Exit/p' "$0" >&2
@@ -57,6 +58,7 @@ cleanup() {
 		echo "test_errno: outputs kept in $work" >&2
 		return
 	fi
+	chmod -R u+rwx "$work" 2>/dev/null || true
 	rm -rf "$work"
 	if ((own_base)); then
 		rmdir "$base" 2>/dev/null || true
@@ -88,6 +90,19 @@ run_as() {
 	fi
 }
 
+# kill_daemons DIR: lscad runs in its own session, so a timeout that stops
+# lscactl leaves it behind; ours are those whose runtime directory is in DIR.
+kill_daemons() {
+	local cmd pid
+	for cmd in /proc/[0-9]*/cmdline; do
+		pid=${cmd#/proc/}
+		pid=${pid%/cmdline}
+		if tr '\0' ' ' <"$cmd" 2>/dev/null | grep -qF -- "--socket $1/"; then
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done
+}
+
 # proxied COUNT of syscall NAME in summary file F (0 when it has no row)
 proxied() {
 	awk -v n="$1" '$1 == n { p = $4 } END { print p + 0 }' "$2"
@@ -98,23 +113,29 @@ check_user() {
 	local label=$1 user=$2 d="$work/$1" rc_native=0 rc_shim=0 name n
 	local native="$d/native.out" shim="$d/shim.out" summary="$d/shim/summary"
 
-	mkdir -p "$d/native" "$d/shim"
+	mkdir -p "$d/native" "$d/shim" "$d/rt"
 	if [[ -n $user ]]; then
-		chown "$user:nogroup" "$d/native" "$d/shim"
+		chown "$user:nogroup" "$d/native" "$d/shim" "$d/rt"
 		if ! run_as "$user" test -w "$d/native" -a -x "$d/native"; then
 			fail "$label: cannot use $d/native (is every directory above it searchable?)"
 			return
 		fi
 	fi
 	run_as "$user" "$prog" "$d/native" >"$native" 2>"$d/native.err" || rc_native=$?
-	run_as "$user" "$lscactl" run --summary-file "$summary" -- "$prog" "$d/shim" \
-		>"$shim" 2>"$d/shim.err" || rc_shim=$?
+	# lscactl makes its runtime directory (and lscad's socket) in $d/rt
+	XDG_RUNTIME_DIR=$d/rt run_as "$user" "$lscactl" run --summary-file "$summary" \
+		-- "$prog" "$d/shim" >"$shim" 2>"$d/shim.err" || rc_shim=$?
+	if ((rc_shim == 124)); then
+		kill_daemons "$d/rt"
+	fi
 
 	if ((rc_native != 0)); then
 		fail "$label: native run exited $rc_native: $(head -c 400 "$d/native.err")"
 		return
 	fi
-	if ((rc_shim != 0)); then
+	if ((rc_shim == 124)); then
+		fail "$label: run under lscactl did not end within ${timeout_s}s (lscad hung?)"
+	elif ((rc_shim != 0)); then
 		fail "$label: run under lscactl exited $rc_shim: $(head -c 400 "$d/shim.err")"
 	else
 		pass "$label: run under lscactl exited 0"
