@@ -49,6 +49,8 @@ enum lsca_sysflags {
 	X(pwrite64, LSCA_S_CHUNK | LSCA_S_POS, K(FD), K(INBUF), K(LEN), K(INT))                    \
 	X(readv, LSCA_S_STREAM | LSCA_S_CHUNK, K(FD), K(IOVOUT), K(LEN))                           \
 	X(writev, LSCA_S_STREAM | LSCA_S_CHUNK, K(FD), K(IOVIN), K(LEN))                           \
+	X(preadv, LSCA_S_CHUNK | LSCA_S_POS, K(FD), K(IOVOUT), K(LEN), K(INT), K(INT))             \
+	X(pwritev, LSCA_S_CHUNK | LSCA_S_POS, K(FD), K(IOVIN), K(LEN), K(INT), K(INT))             \
 	X(lseek, 0, K(FD), K(INT), K(INT))                                                         \
 	X(close, LSCA_S_LOCAL, K(FD))                                                              \
 	X(fstat, 0, K(FD), K(STAT))                                                                \

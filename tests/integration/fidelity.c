@@ -143,6 +143,18 @@ static void large_transfers(void)
 		same &= !memcmp(back + (size_t)i * 70000, buf + (size_t)i * 70000, iov[i].iov_len);
 	printf("readv equal: %d\n", same);
 	printf("read at eof: %zd\n", (lseek(fd, 0, SEEK_END), read(fd, back, 10)));
+	iov[0] = (struct iovec){buf, 300000};
+	iov[1] = (struct iovec){buf + 400000, 5};
+	printf("pwritev at 7: %zd\n", pwritev(fd, iov, 2, 7));
+	memset(back, 0, 400000);
+	iov[0].iov_base = back;
+	iov[1].iov_base = back + 300000;
+	printf("preadv at 7: %zd\n", preadv(fd, iov, 2, 7));
+	printf("preadv equal: %d %d\n", !memcmp(back, buf, 300000),
+	       !memcmp(back + 300000, buf + 400000, 5));
+	printf("offset untouched: %lld\n", (long long)lseek(fd, 0, SEEK_CUR));
+	printf("euidaccess big: %d eaccess missing: %d\n", euidaccess("big", R_OK),
+	       eaccess("missing", F_OK));
 	close(fd);
 	unlink("big");
 	free(buf);

@@ -10,6 +10,7 @@ mkdir "$WORK/native" "$WORK/lsca"
 "$TESTBIN/fidelity" "$WORK/native" >"$WORK/out.native"
 "$LSCACTL" run --summary-file "$WORK/sum" -- "$TESTBIN/fidelity" "$WORK/lsca" >"$WORK/out.lsca"
 diff -u "$WORK/out.native" "$WORK/out.lsca" || fail "differs from native"
-assert_proxied "$WORK/sum" openat read write pread64 readv writev fstat fchdir chdir
+assert_proxied "$WORK/sum" openat read write pread64 readv writev preadv pwritev faccessat2 fstat \
+	fchdir chdir
 n=$(wc -l <"$WORK/out.native")
 echo "$n passed, 0 failed"
