@@ -17,7 +17,8 @@ as_root() {
 
 if command -v apt-get >/dev/null; then
 	pkgs=(gcc make cmake pkg-config libglib2.0-dev libsystemd-dev check libyaml-dev
-		strace python3 util-linux coreutils tar findutils clang-format clang-tidy cppcheck)
+		strace python3 util-linux coreutils tar findutils clang-format clang-tidy cppcheck
+		gcc-aarch64-linux-gnu qemu-user)
 	missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -270,10 +270,11 @@ bool shim_alive(void *arg)
 {
 	struct lsca_ring_hdr *ring = arg;
 	struct pollfd p = {.fd = shim.sock, .events = POLLRDHUP};
+	struct timespec now = {0, 0};
 
 	if (atomic_load_explicit(&ring->daemon_state, memory_order_acquire) != LSCA_DAEMON_RUNNING)
 		return false;
-	if (SYS3(SYS_poll, &p, 1, 0) < 0)
+	if (sys(SYS_ppoll, (long)&p, 1, (long)&now, 0, 0, 0) < 0) /* aarch64 has no poll */
 		return true;
 	return !(p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL));
 }
