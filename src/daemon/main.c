@@ -59,12 +59,51 @@ static gboolean on_client_gone(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* A connection that has not said hello yet. It gets HELLO_TIMEOUT_S to do
+ * so, and there are at most MAX_PENDING: an idle connection must not hold
+ * a daemon fd for ever. */
+#define HELLO_TIMEOUT_S 5
+#define MAX_PENDING	128
+
+struct pending {
+	struct lscad *d;
+	int fd;
+	guint watch, timer;
+};
+
+static unsigned npending;
+
+static void pending_free(struct pending *p, bool close_fd)
+{
+	if (p->watch)
+		g_source_remove(p->watch);
+	if (p->timer)
+		g_source_remove(p->timer);
+	if (close_fd)
+		close(p->fd);
+	npending--;
+	g_free(p);
+}
+
+static gboolean on_hello_timeout(gpointer data)
+{
+	struct pending *p = data;
+
+	p->timer = 0; /* removed by returning G_SOURCE_REMOVE */
+	log_debug("closing a connection that sent no hello in %d s", HELLO_TIMEOUT_S);
+	pending_free(p, true);
+	return G_SOURCE_REMOVE;
+}
+
 static gboolean on_hello(gint fd, GIOCondition cond, gpointer data)
 {
-	struct lscad *d = data;
+	struct pending *p = data;
+	struct lscad *d = p->d;
 	struct client *c;
 
 	(void)cond;
+	p->watch = 0; /* removed by returning G_SOURCE_REMOVE */
+	pending_free(p, false);
 	if (client_attach(d, fd, &c) < 0)
 		return G_SOURCE_REMOVE; /* conn closed by client_attach */
 	c->next = d->clients;
@@ -78,11 +117,22 @@ static gboolean on_hello(gint fd, GIOCondition cond, gpointer data)
 
 static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 {
+	struct pending *p;
 	int conn;
 
 	(void)cond;
-	while ((conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
-		g_unix_fd_add(conn, G_IO_IN | G_IO_HUP | G_IO_ERR, on_hello, data);
+	while ((conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		if (npending >= MAX_PENDING) {
+			close(conn);
+			continue;
+		}
+		p = g_new0(struct pending, 1);
+		p->d = data;
+		p->fd = conn;
+		p->watch = g_unix_fd_add(conn, G_IO_IN | G_IO_HUP | G_IO_ERR, on_hello, p);
+		p->timer = g_timeout_add_seconds(HELLO_TIMEOUT_S, on_hello_timeout, p);
+		npending++;
+	}
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 		log_warn("accept: %m");
 	return G_SOURCE_CONTINUE;

@@ -28,8 +28,20 @@ reply=$("$PEER" client "$LSCA_SOCK" 99)
 [ "$reply" = "status 1 version 1 reason lscad speaks protocol 1, the shim 99" ] ||
 	fail "lscad answered: $reply"
 echo "ok: lscad refuses a protocol-99 shim: $reply"
+# a connection that never says hello is closed by lscad after 5 s
+silent=$(python3 - "$LSCA_SOCK" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.settimeout(15)
+t = time.monotonic()
+print("closed" if s.recv(64) == b"" else "data", round(time.monotonic() - t))
+PY
+)
+case $silent in "closed "[4-7]) ;; *) fail "silent connection: $silent" ;; esac
+echo "ok: lscad drops a connection that sends no hello ($silent s)"
 # and still serves the right one
 out=$(LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" cat "$WORK/file" 2>&1)
 stop_lscad
 [ "$out" = content ] || fail "cat under lscad printed '$out'"
-echo "2 passed, 0 failed"
+echo "3 passed, 0 failed"
