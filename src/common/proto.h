@@ -20,12 +20,16 @@
  * once, validates the private copy, executes, writes response and output data
  * into the slot and publishes DONE with a release exchange.
  *
- * Sleep/wake uses read-modify-write on the same word as the state it guards,
- * so no side can miss a wake-up and no side enters the kernel unless the
- * other one is asleep:
+ * No side enters the kernel unless the other one is asleep, and no side can
+ * miss a wake-up:
  *   - slot state: the client ORs LSCA_SLOT_WAITER before futex-waiting; the
- *     daemon's exchange to DONE returns the old value and wakes only if set.
- *   - doorbell: clients add 2 per submission; bit 0 means "daemon asleep".
+ *     daemon's exchange to DONE returns the old value and wakes only if set
+ *     (read-modify-write on the word it guards).
+ *   - worker: it raises worker_sleeping, then rescans the slots; a client
+ *     publishes its slot, then reads worker_sleeping, and only if it is set
+ *     bumps the doorbell (the futex word) and wakes it. A seq_cst fence on
+ *     each side orders store-then-load (Dekker), so while the worker is awake
+ *     a submission writes no line the worker polls but the slot itself.
  */
 #ifndef LSCA_PROTO_H
 #define LSCA_PROTO_H
@@ -147,13 +151,11 @@ struct lsca_ring_hdr {
 	uint32_t reserved0;
 	/* shared, each on its own cache line */
 	_Alignas(64) _Atomic uint32_t daemon_state;
-	_Atomic int32_t worker_cpu; /* daemon: CPU its worker last ran on */
-	_Alignas(64) _Atomic uint32_t doorbell;
-	_Alignas(64) _Atomic uint32_t cred_epoch; /* client: bumped after set*id/capset */
-	_Atomic uint32_t umask;			  /* client: current umask */
+	_Atomic int32_t worker_cpu;		       /* daemon: CPU its worker last ran on */
+	_Alignas(64) _Atomic uint32_t worker_sleeping; /* read-mostly */
+	_Alignas(64) _Atomic uint32_t doorbell;	       /* futex word: bumped to wake */
+	_Alignas(64) _Atomic uint32_t cred_epoch;      /* client: bumped after set*id/capset */
+	_Atomic uint32_t umask;			       /* client: current umask */
 };
-
-#define LSCA_DOORBELL_SLEEPING 1u
-#define LSCA_DOORBELL_STEP     2u
 
 #endif /* LSCA_PROTO_H */

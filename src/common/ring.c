@@ -72,15 +72,15 @@ int lsca_futex_wake(_Atomic uint32_t *word, int n)
 
 void lsca_slot_submit(struct lsca_ring_hdr *hdr, struct lsca_slot *slot)
 {
-	uint32_t old;
-
 	slot->req.cpu = sched_getcpu(); /* rseq: no kernel entry */
 	atomic_store_explicit(&slot->state, LSCA_SLOT_SUBMITTED, memory_order_release);
-	/* acq_rel: orders the state store before the doorbell for a worker
-	 * that reads the doorbell with acquire and then scans the slots. */
-	old = atomic_fetch_add_explicit(&hdr->doorbell, LSCA_DOORBELL_STEP, memory_order_acq_rel);
-	if (old & LSCA_DOORBELL_SLEEPING)
+	/* store state, then load worker_sleeping: pairs with the fence in
+	 * lsca_worker_sleep (store flag, then load states) */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&hdr->worker_sleeping, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&hdr->doorbell, 1, memory_order_release);
 		lsca_futex_wake(&hdr->doorbell, 1);
+	}
 }
 
 /* How long a sleeping client waits before asking whether the daemon lives. */
@@ -160,21 +160,32 @@ void lsca_slot_complete(struct lsca_slot *slot)
 		lsca_futex_wake(&slot->state, 1);
 }
 
-void lsca_doorbell_sleep(struct lsca_ring_hdr *hdr, uint32_t seen, uint64_t timeout_ns)
+static bool any_submitted(struct lsca_ring_hdr *hdr)
 {
-	uint32_t want = seen & ~LSCA_DOORBELL_SLEEPING;
+	for (uint32_t i = 0; i < hdr->nslots; i++)
+		if (LSCA_SLOT_BASE(atomic_load_explicit(&lsca_ring_slot(hdr, i)->state,
+							memory_order_acquire)) ==
+		    LSCA_SLOT_SUBMITTED)
+			return true;
+	return false;
+}
 
-	/* Fails when a client submitted after `seen` was read: rescan instead. */
-	if (!atomic_compare_exchange_strong_explicit(&hdr->doorbell, &want,
-						     want | LSCA_DOORBELL_SLEEPING,
-						     memory_order_acq_rel, memory_order_acquire))
-		return;
-	lsca_futex_wait(&hdr->doorbell, want | LSCA_DOORBELL_SLEEPING, timeout_ns);
-	atomic_fetch_and_explicit(&hdr->doorbell, ~LSCA_DOORBELL_SLEEPING, memory_order_acq_rel);
+void lsca_worker_sleep(struct lsca_ring_hdr *hdr, const _Atomic bool *stop, uint64_t timeout_ns)
+{
+	uint32_t bell;
+
+	atomic_store_explicit(&hdr->worker_sleeping, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	/* the doorbell before the rescan: a client that bumps it later makes
+	 * the futex wait return at once */
+	bell = atomic_load_explicit(&hdr->doorbell, memory_order_acquire);
+	if (!atomic_load_explicit(stop, memory_order_acquire) && !any_submitted(hdr))
+		lsca_futex_wait(&hdr->doorbell, bell, timeout_ns);
+	atomic_store_explicit(&hdr->worker_sleeping, 0, memory_order_relaxed);
 }
 
 void lsca_doorbell_kick(struct lsca_ring_hdr *hdr)
 {
-	atomic_fetch_add_explicit(&hdr->doorbell, LSCA_DOORBELL_STEP, memory_order_acq_rel);
+	atomic_fetch_add_explicit(&hdr->doorbell, 1, memory_order_release);
 	lsca_futex_wake(&hdr->doorbell, 1);
 }

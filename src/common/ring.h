@@ -68,8 +68,8 @@ int lsca_futex_wake(_Atomic uint32_t *word, int n);
 
 /* ---- client side ---- */
 
-/* Publish a filled slot and ring the doorbell; enters the kernel only when
- * the daemon's worker sleeps. */
+/* Publish a filled slot; enters the kernel (to wake the worker) only when
+ * the worker sleeps. */
 void lsca_slot_submit(struct lsca_ring_hdr *hdr, struct lsca_slot *slot);
 
 /* Called while a client sleeps; returns false when the daemon is gone. */
@@ -94,10 +94,11 @@ void lsca_slot_complete(struct lsca_slot *slot);
  * at once when its last client runs on its CPU, so that client can submit. */
 void lsca_worker_relax(uint64_t idle_ns, bool client_shares_cpu);
 
-/* The worker found nothing to do since it read doorbell value seen: mark
- * itself asleep and wait (up to timeout_ns) for a submission. */
-void lsca_doorbell_sleep(struct lsca_ring_hdr *hdr, uint32_t seen, uint64_t timeout_ns);
-/* Wake a sleeping worker (used by the daemon itself to stop a worker). */
+/* The worker found nothing to do: sleep (up to timeout_ns, 0 for ever)
+ * until a client submits or the daemon kicks, unless a slot is already
+ * submitted or *stop is set. */
+void lsca_worker_sleep(struct lsca_ring_hdr *hdr, const _Atomic bool *stop, uint64_t timeout_ns);
+/* Wake a sleeping worker (the daemon's own, after setting its stop flag). */
 void lsca_doorbell_kick(struct lsca_ring_hdr *hdr);
 
 #endif /* LSCA_RING_H */

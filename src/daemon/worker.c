@@ -21,7 +21,39 @@ struct worker {
 	unsigned char *in; /* private copy of a slot's input */
 	uint32_t cred_epoch;
 	mode_t umask;
+	cpu_set_t cpus;	    /* where the daemon may run */
+	unsigned colocated; /* calls in a row from a client on our CPU */
+	bool moved;	    /* our affinity excludes the client's CPU */
 };
+
+/* A client and its worker on one CPU take turns instead of running side by
+ * side (the client yields to us, we yield back). Only the daemon's thread
+ * may move: after a few such calls in a row it leaves that CPU, and gets
+ * all CPUs back when it next goes to sleep. */
+#define COLOCATED_MOVE 4
+
+static void spread_from(struct worker *w, int client_cpu, int cpu)
+{
+	cpu_set_t others;
+
+	if (client_cpu != cpu || client_cpu < 0) {
+		w->colocated = 0;
+		return;
+	}
+	if (++w->colocated < COLOCATED_MOVE)
+		return;
+	w->colocated = 0;
+	others = w->cpus;
+	CPU_CLR(cpu, &others);
+	if (CPU_COUNT(&others) && !sched_setaffinity(0, sizeof(others), &others))
+		w->moved = true;
+}
+
+static void spread_reset(struct worker *w)
+{
+	if (w->moved && !sched_setaffinity(0, sizeof(w->cpus), &w->cpus))
+		w->moved = false;
+}
 
 /* Identity and umask are current before each call. The client announces
  * its own credential changes (cred_epoch); a privileged client is also
@@ -126,6 +158,8 @@ static void *worker_main(void *arg)
 	uint64_t idle_since = 0, now;
 	int r, client_cpu = -1;
 
+	if (sched_getaffinity(0, sizeof(w.cpus), &w.cpus) < 0)
+		CPU_ZERO(&w.cpus);
 	w.in = malloc(h->data_size);
 	r = w.in ? worker_setup(&w) : -ENOMEM;
 	if (r < 0) {
@@ -136,15 +170,9 @@ static void *worker_main(void *arg)
 		if (!w.in)
 			return NULL;
 	}
-	for (;;) {
-		/* the doorbell first: a stop's kick that this read already
-		 * includes is seen below, a later one fails the sleep's CAS */
-		uint32_t seen = atomic_load_explicit(&h->doorbell, memory_order_acquire);
-		unsigned served = 0;
-
-		if (atomic_load_explicit(&c->stop, memory_order_acquire))
-			break;
+	while (!atomic_load_explicit(&c->stop, memory_order_acquire)) {
 		int cpu = sched_getcpu();
+		unsigned served = 0;
 
 		atomic_store_explicit(&h->worker_cpu, cpu, memory_order_relaxed);
 		for (uint32_t i = 0; i < h->nslots; i++)
@@ -152,6 +180,8 @@ static void *worker_main(void *arg)
 				client_cpu = serve(&w, i);
 				served++;
 			}
+		if (served)
+			spread_from(&w, client_cpu, cpu);
 		if (served) {
 			idle_since = 0;
 			continue;
@@ -163,7 +193,8 @@ static void *worker_main(void *arg)
 			lsca_worker_relax(now - idle_since, client_cpu == cpu);
 			continue;
 		}
-		lsca_doorbell_sleep(h, seen, 0);
+		spread_reset(&w);
+		lsca_worker_sleep(h, &c->stop, 0);
 		idle_since = 0;
 	}
 	free(w.in);

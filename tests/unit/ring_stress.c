@@ -48,12 +48,9 @@ static void *fake_daemon_main(void *arg)
 	struct fake_daemon *d = arg;
 	uint64_t idle = 0;
 
-	for (;;) {
-		uint32_t seen = atomic_load_explicit(&d->r->doorbell, memory_order_acquire);
+	while (!atomic_load(&d->stop)) {
 		unsigned n = 0;
 
-		if (atomic_load(&d->stop))
-			break;
 		for (uint32_t i = 0; i < d->r->nslots; i++) {
 			struct lsca_slot *s = lsca_ring_slot(d->r, i);
 
@@ -73,7 +70,7 @@ static void *fake_daemon_main(void *arg)
 			idle = lsca_now_ns();
 		if (lsca_now_ns() - idle < d->spin_ns)
 			continue;
-		lsca_doorbell_sleep(d->r, seen, 0);
+		lsca_worker_sleep(d->r, &d->stop, 0);
 		idle = 0;
 	}
 	return NULL;

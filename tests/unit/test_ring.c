@@ -69,13 +69,18 @@ START_TEST(slot_states)
 
 	ck_assert(!lsca_slot_claim(s)); /* FREE */
 	lsca_slot_submit(r, s);
-	ck_assert_uint_eq(atomic_load(&r->doorbell), bell + LSCA_DOORBELL_STEP);
+	/* an awake worker is not rung */
+	ck_assert_uint_eq(atomic_load(&r->doorbell), bell);
 	ck_assert(lsca_slot_claim(s));
 	ck_assert(!lsca_slot_claim(s)); /* BUSY: nobody takes it twice */
 	lsca_slot_complete(s);
 	ck_assert_uint_eq(atomic_load(&s->state), LSCA_SLOT_DONE);
 	ck_assert_int_eq(lsca_slot_wait(r, s, 0, NULL, NULL), 0);
 	ck_assert(!lsca_slot_claim(s)); /* DONE */
+	/* a sleeping one is */
+	atomic_store(&r->worker_sleeping, 1);
+	lsca_slot_submit(r, s);
+	ck_assert_uint_eq(atomic_load(&r->doorbell), bell + 1);
 	stress_ring_free(r);
 }
 END_TEST
