@@ -15,8 +15,7 @@
 #define RING_MAX_DATA  (16u << 20)
 #define RING_MAX_STATS 256u
 
-uint64_t lsca_ring_layout(struct lsca_ring_hdr *hdr, uint32_t nslots, uint32_t data_size,
-			  uint32_t nstats)
+uint64_t lsca_ring_layout(struct lsca_ring *r, uint32_t nslots, uint32_t data_size, uint32_t nstats)
 {
 	uint64_t off;
 
@@ -24,31 +23,52 @@ uint64_t lsca_ring_layout(struct lsca_ring_hdr *hdr, uint32_t nslots, uint32_t d
 	    data_size > RING_MAX_DATA || data_size % RING_PAGE || nstats == 0 ||
 	    nstats > RING_MAX_STATS)
 		return 0;
-	hdr->nslots = nslots;
-	hdr->data_size = data_size;
-	hdr->nstats = nstats;
-	off = ALIGN_UP(sizeof(*hdr), RING_PAGE);
-	hdr->off_slots = off;
+	r->nslots = nslots;
+	r->data_size = data_size;
+	r->nstats = nstats;
+	off = ALIGN_UP(sizeof(struct lsca_ring_hdr), RING_PAGE);
+	r->off_slots = off;
 	off = ALIGN_UP(off + (uint64_t)nslots * sizeof(struct lsca_slot), RING_PAGE);
-	hdr->off_data = off;
+	r->off_data = off;
 	off += (uint64_t)nslots * data_size;
-	hdr->off_stats = off;
+	r->off_stats = off;
 	off += (uint64_t)(nslots + 1) * nstats * sizeof(struct lsca_stat);
-	hdr->size = ALIGN_UP(off, RING_PAGE);
-	return hdr->size;
+	r->size = ALIGN_UP(off, RING_PAGE);
+	return r->size;
 }
 
-bool lsca_ring_hdr_valid(const struct lsca_ring_hdr *hdr, uint64_t mapped_size)
+void lsca_ring_init_hdr(const struct lsca_ring *r, uint32_t spin_ns)
 {
-	struct lsca_ring_hdr want;
+	struct lsca_ring_hdr *h = r->hdr;
+
+	h->magic = LSCA_PROTO_MAGIC;
+	h->version = LSCA_PROTO_VERSION;
+	h->nslots = r->nslots;
+	h->data_size = r->data_size;
+	h->nstats = r->nstats;
+	h->size = r->size;
+	h->off_slots = r->off_slots;
+	h->off_data = r->off_data;
+	h->off_stats = r->off_stats;
+	h->spin_ns = spin_ns;
+	atomic_store_explicit(&h->worker_cpu, -1, memory_order_relaxed);
+	atomic_store_explicit(&h->daemon_state, LSCA_DAEMON_RUNNING, memory_order_release);
+}
+
+bool lsca_ring_from_hdr(struct lsca_ring *r, struct lsca_ring_hdr *hdr, uint64_t mapped_size)
+{
+	struct lsca_ring want = {.hdr = hdr};
 
 	if (hdr->magic != LSCA_PROTO_MAGIC || hdr->version != LSCA_PROTO_VERSION)
 		return false;
 	if (!lsca_ring_layout(&want, hdr->nslots, hdr->data_size, hdr->nstats))
 		return false;
-	return want.size == hdr->size && hdr->size == mapped_size &&
-	       want.off_slots == hdr->off_slots && want.off_data == hdr->off_data &&
-	       want.off_stats == hdr->off_stats;
+	if (want.size != hdr->size || want.size != mapped_size ||
+	    want.off_slots != hdr->off_slots || want.off_data != hdr->off_data ||
+	    want.off_stats != hdr->off_stats)
+		return false;
+	*r = want;
+	return true;
 }
 
 int lsca_futex_wait(_Atomic uint32_t *word, uint32_t expect, uint64_t timeout_ns)
@@ -70,8 +90,10 @@ int lsca_futex_wake(_Atomic uint32_t *word, int n)
 	return r < 0 ? -errno : (int)r;
 }
 
-void lsca_slot_submit(struct lsca_ring_hdr *hdr, struct lsca_slot *slot)
+void lsca_slot_submit(const struct lsca_ring *r, struct lsca_slot *slot)
 {
+	struct lsca_ring_hdr *hdr = r->hdr;
+
 	slot->req.cpu = sched_getcpu(); /* rseq: no kernel entry */
 	atomic_store_explicit(&slot->state, LSCA_SLOT_SUBMITTED, memory_order_release);
 	/* store state, then load worker_sleeping: pairs with the fence in
@@ -95,9 +117,10 @@ static bool worker_shares_cpu(const struct lsca_ring_hdr *hdr)
 	return me >= 0 && me == atomic_load_explicit(&hdr->worker_cpu, memory_order_relaxed);
 }
 
-int lsca_slot_wait(struct lsca_ring_hdr *hdr, struct lsca_slot *slot, uint64_t spin_ns,
+int lsca_slot_wait(const struct lsca_ring *r, struct lsca_slot *slot, uint64_t spin_ns,
 		   lsca_alive_fn alive, void *arg)
 {
+	const struct lsca_ring_hdr *hdr = r->hdr;
 	uint64_t start = 0, now;
 	uint32_t s;
 	unsigned n;
@@ -160,18 +183,18 @@ void lsca_slot_complete(struct lsca_slot *slot)
 		lsca_futex_wake(&slot->state, 1);
 }
 
-static bool any_submitted(struct lsca_ring_hdr *hdr)
+static bool any_submitted(const struct lsca_ring *r)
 {
-	for (uint32_t i = 0; i < hdr->nslots; i++)
-		if (LSCA_SLOT_BASE(atomic_load_explicit(&lsca_ring_slot(hdr, i)->state,
-							memory_order_acquire)) ==
-		    LSCA_SLOT_SUBMITTED)
+	for (uint32_t i = 0; i < r->nslots; i++)
+		if (LSCA_SLOT_BASE(atomic_load_explicit(
+			&lsca_ring_slot(r, i)->state, memory_order_acquire)) == LSCA_SLOT_SUBMITTED)
 			return true;
 	return false;
 }
 
-void lsca_worker_sleep(struct lsca_ring_hdr *hdr, const _Atomic bool *stop, uint64_t timeout_ns)
+void lsca_worker_sleep(const struct lsca_ring *r, const _Atomic bool *stop, uint64_t timeout_ns)
 {
+	struct lsca_ring_hdr *hdr = r->hdr;
 	uint32_t bell;
 
 	atomic_store_explicit(&hdr->worker_sleeping, 1, memory_order_relaxed);
@@ -179,13 +202,15 @@ void lsca_worker_sleep(struct lsca_ring_hdr *hdr, const _Atomic bool *stop, uint
 	/* the doorbell before the rescan: a client that bumps it later makes
 	 * the futex wait return at once */
 	bell = atomic_load_explicit(&hdr->doorbell, memory_order_acquire);
-	if (!atomic_load_explicit(stop, memory_order_acquire) && !any_submitted(hdr))
+	if (!atomic_load_explicit(stop, memory_order_acquire) && !any_submitted(r))
 		lsca_futex_wait(&hdr->doorbell, bell, timeout_ns);
 	atomic_store_explicit(&hdr->worker_sleeping, 0, memory_order_relaxed);
 }
 
-void lsca_doorbell_kick(struct lsca_ring_hdr *hdr)
+void lsca_doorbell_kick(const struct lsca_ring *r)
 {
+	struct lsca_ring_hdr *hdr = r->hdr;
+
 	atomic_fetch_add_explicit(&hdr->doorbell, 1, memory_order_release);
 	lsca_futex_wake(&hdr->doorbell, 1);
 }

@@ -15,32 +15,46 @@
 
 #include "proto.h"
 
-/* Fill the layout fields of hdr (sizes and offsets) and return the total
- * ring size in bytes, or 0 when the parameters are out of range. */
-uint64_t lsca_ring_layout(struct lsca_ring_hdr *hdr, uint32_t nslots, uint32_t data_size,
+/* A ring as one side holds it: the shared mapping, and its layout in
+ * private memory. The layout is never read back from the shared header,
+ * which the other side can overwrite at any time. */
+struct lsca_ring {
+	struct lsca_ring_hdr *hdr;
+	uint64_t size;
+	uint64_t off_slots, off_data, off_stats;
+	uint32_t nslots, data_size, nstats;
+};
+
+/* Compute r's layout (hdr untouched) and return the ring size in bytes, or
+ * 0 when the parameters are out of range. */
+uint64_t lsca_ring_layout(struct lsca_ring *r, uint32_t nslots, uint32_t data_size,
 			  uint32_t nstats);
 
-/* Check a header received from the other side against the mapping size. */
-bool lsca_ring_hdr_valid(const struct lsca_ring_hdr *hdr, uint64_t mapped_size);
+/* Daemon: write r's layout and the initial shared state into r->hdr. */
+void lsca_ring_init_hdr(const struct lsca_ring *r, uint32_t spin_ns);
 
-static inline struct lsca_slot *lsca_ring_slot(struct lsca_ring_hdr *hdr, uint32_t i)
+/* Shim: take the layout a daemon wrote into hdr, checked against the size of
+ * the mapping, into r. Returns false for a header that does not hold up. */
+bool lsca_ring_from_hdr(struct lsca_ring *r, struct lsca_ring_hdr *hdr, uint64_t mapped_size);
+
+static inline struct lsca_slot *lsca_ring_slot(const struct lsca_ring *r, uint32_t i)
 {
-	return (struct lsca_slot *)((char *)hdr + hdr->off_slots) + i;
+	return (struct lsca_slot *)((char *)r->hdr + r->off_slots) + i;
 }
 
-static inline unsigned char *lsca_ring_data(struct lsca_ring_hdr *hdr, uint32_t i)
+static inline unsigned char *lsca_ring_data(const struct lsca_ring *r, uint32_t i)
 {
-	return (unsigned char *)hdr + hdr->off_data + (uint64_t)i * hdr->data_size;
+	return (unsigned char *)r->hdr + r->off_data + (uint64_t)i * r->data_size;
 }
 
 /* Stats row block of slot i; row nslots is the shared overflow block. */
-static inline struct lsca_stat *lsca_ring_stats(struct lsca_ring_hdr *hdr, uint32_t i)
+static inline struct lsca_stat *lsca_ring_stats(const struct lsca_ring *r, uint32_t i)
 {
-	return (struct lsca_stat *)((char *)hdr + hdr->off_stats) + (uint64_t)i * hdr->nstats;
+	return (struct lsca_stat *)((char *)r->hdr + r->off_stats) + (uint64_t)i * r->nstats;
 }
 
 /* A round trip to an awake daemon on another CPU takes about a microsecond:
- * spinning this long never costs a kernel entry on the hot path. */
+ * a worker spins this long before it starts yielding. */
 #define LSCA_PURE_SPIN_NS 3000u
 
 static inline void lsca_cpu_relax(void)
@@ -70,7 +84,7 @@ int lsca_futex_wake(_Atomic uint32_t *word, int n);
 
 /* Publish a filled slot; enters the kernel (to wake the worker) only when
  * the worker sleeps. */
-void lsca_slot_submit(struct lsca_ring_hdr *hdr, struct lsca_slot *slot);
+void lsca_slot_submit(const struct lsca_ring *r, struct lsca_slot *slot);
 
 /* Called while a client sleeps; returns false when the daemon is gone. */
 typedef bool (*lsca_alive_fn)(void *arg);
@@ -80,7 +94,7 @@ typedef bool (*lsca_alive_fn)(void *arg);
  * delay the answer, so the client yields while the worker last ran on its
  * own CPU. Returns 0 when done, -EPIPE when alive()
  * says the daemon is gone (the slot is then abandoned). */
-int lsca_slot_wait(struct lsca_ring_hdr *hdr, struct lsca_slot *slot, uint64_t spin_ns,
+int lsca_slot_wait(const struct lsca_ring *r, struct lsca_slot *slot, uint64_t spin_ns,
 		   lsca_alive_fn alive, void *arg);
 
 /* ---- daemon side ---- */
@@ -97,8 +111,8 @@ void lsca_worker_relax(uint64_t idle_ns, bool client_shares_cpu);
 /* The worker found nothing to do: sleep (up to timeout_ns, 0 for ever)
  * until a client submits or the daemon kicks, unless a slot is already
  * submitted or *stop is set. */
-void lsca_worker_sleep(struct lsca_ring_hdr *hdr, const _Atomic bool *stop, uint64_t timeout_ns);
+void lsca_worker_sleep(const struct lsca_ring *r, const _Atomic bool *stop, uint64_t timeout_ns);
 /* Wake a sleeping worker (the daemon's own, after setting its stop flag). */
-void lsca_doorbell_kick(struct lsca_ring_hdr *hdr);
+void lsca_doorbell_kick(const struct lsca_ring *r);
 
 #endif /* LSCA_RING_H */

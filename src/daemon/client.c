@@ -145,32 +145,24 @@ static int open_fs_context(struct client *c)
 static int create_ring(struct client *c)
 {
 	struct lscad *d = c->d;
-	struct lsca_ring_hdr hdr = {0};
-	uint64_t size;
+	struct lsca_ring *r = &c->ring;
+	void *map;
 
-	size = lsca_ring_layout(&hdr, d->set.nslots, d->set.data_size, LSCA_NOPS);
-	if (!size)
+	if (!lsca_ring_layout(r, d->set.nslots, d->set.data_size, LSCA_NOPS))
 		return -EINVAL;
 	c->memfd = memfd_create("lsca-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (c->memfd < 0)
 		return -errno;
 	/* sealed size: the client can never make our mapping fault */
-	if (ftruncate(c->memfd, (off_t)size) < 0 ||
+	if (ftruncate(c->memfd, (off_t)r->size) < 0 ||
 	    fcntl(c->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		return -errno;
-	c->ring = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, c->memfd, 0);
-	if (c->ring == MAP_FAILED) {
-		c->ring = NULL;
+	map = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, c->memfd, 0);
+	if (map == MAP_FAILED)
 		return -errno;
-	}
-	c->ring_size = size;
-	hdr.magic = LSCA_PROTO_MAGIC;
-	hdr.version = LSCA_PROTO_VERSION;
-	hdr.spin_ns = d->set.spin_ns;
-	memcpy(c->ring, &hdr, offsetof(struct lsca_ring_hdr, daemon_state));
-	atomic_store_explicit(&c->ring->umask, c->creds.umask, memory_order_relaxed);
-	atomic_store_explicit(&c->ring->worker_cpu, -1, memory_order_relaxed);
-	atomic_store_explicit(&c->ring->daemon_state, LSCA_DAEMON_RUNNING, memory_order_release);
+	r->hdr = map;
+	atomic_store_explicit(&r->hdr->umask, c->creds.umask, memory_order_relaxed);
+	lsca_ring_init_hdr(r, d->set.spin_ns);
 	return 0;
 }
 
@@ -195,8 +187,8 @@ static struct client *client_free(struct client *c)
 {
 	if (!c)
 		return NULL;
-	if (c->ring)
-		munmap(c->ring, c->ring_size);
+	if (c->ring.hdr)
+		munmap(c->ring.hdr, c->ring.size);
 	if (c->memfd >= 0)
 		close(c->memfd);
 	if (c->cwd_fd >= 0)
@@ -314,12 +306,12 @@ int client_attach(struct lscad *d, int conn, struct client **out)
 static void fold_stats(struct client *c)
 {
 	struct lscad *d = c->d;
-	struct lsca_ring_hdr *h = c->ring;
+	const struct lsca_ring *r = &c->ring;
 
 	pthread_mutex_lock(&d->stats_lock);
 	d->stats.clients++;
-	for (uint32_t s = 0; s <= h->nslots; s++) {
-		const struct lsca_stat *row = lsca_ring_stats(h, s);
+	for (uint32_t s = 0; s <= r->nslots; s++) {
+		const struct lsca_stat *row = lsca_ring_stats(r, s);
 
 		for (unsigned op = 0; op < LSCA_NOPS; op++) {
 			struct lsca_stat v = row[op];
@@ -338,17 +330,17 @@ static void fold_stats(struct client *c)
 
 void client_detach(struct client *c)
 {
-	struct lsca_ring_hdr *h = c->ring;
+	const struct lsca_ring *r = &c->ring;
 
-	atomic_store_explicit(&h->daemon_state, LSCA_DAEMON_GONE, memory_order_release);
+	atomic_store_explicit(&r->hdr->daemon_state, LSCA_DAEMON_GONE, memory_order_release);
 	if (c->thread_started) {
 		atomic_store_explicit(&c->stop, true, memory_order_release);
-		lsca_doorbell_kick(h);
+		lsca_doorbell_kick(r);
 		pthread_join(c->thread, NULL);
 	}
 	/* a living client waiting on a slot learns we are gone */
-	for (uint32_t i = 0; i < h->nslots; i++)
-		lsca_futex_wake(&lsca_ring_slot(h, i)->state, 1);
+	for (uint32_t i = 0; i < r->nslots; i++)
+		lsca_futex_wake(&lsca_ring_slot(r, i)->state, 1);
 	fold_stats(c);
 	log_debug("pid %d (%s) detached", (int)c->pid, c->comm);
 	client_free(c);

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "../common/proto.h"
+#include "../common/ring.h"
 #include "creds.h"
 
 struct lscad;
@@ -36,8 +37,7 @@ struct client {
 	int cwd_fd;  /* O_PATH: the client's cwd, followed through chdir/fchdir */
 	int root_fd; /* O_PATH: the client's root, -1 when it is ours */
 	int memfd;
-	struct lsca_ring_hdr *ring;
-	uint64_t ring_size;
+	struct lsca_ring ring; /* ring.hdr is shared; the layout is ours */
 	pthread_t thread;
 	bool thread_started;
 	_Atomic bool stop;

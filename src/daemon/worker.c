@@ -62,7 +62,7 @@ static void spread_reset(struct worker *w)
 static int refresh_identity(struct worker *w)
 {
 	struct client *c = w->c;
-	struct lsca_ring_hdr *h = c->ring;
+	struct lsca_ring_hdr *h = c->ring.hdr;
 	uint32_t e = atomic_load_explicit(&h->cred_epoch, memory_order_acquire);
 	mode_t m = atomic_load_explicit(&h->umask, memory_order_relaxed) & 0777;
 	int r;
@@ -90,15 +90,15 @@ static int refresh_identity(struct worker *w)
 static int serve(struct worker *w, uint32_t i)
 {
 	struct client *c = w->c;
-	struct lsca_ring_hdr *h = c->ring;
-	struct lsca_slot *slot = lsca_ring_slot(h, i);
-	unsigned char *data = lsca_ring_data(h, i);
+	const struct lsca_ring *r = &c->ring;
+	struct lsca_slot *slot = lsca_ring_slot(r, i);
+	unsigned char *data = lsca_ring_data(r, i);
 	const struct lsca_sysdesc *desc;
 	struct lsca_call call = {.client = &c->info};
 	struct exec_ctx ectx = {.c = c, .slot = i};
 	struct lsca_resp resp = {0};
 	struct lsca_req req;
-	long r;
+	int err;
 
 	/* the one read of the request: everything below uses the copy */
 	memcpy(&req, &slot->req, sizeof(req));
@@ -108,14 +108,14 @@ static int serve(struct worker *w, uint32_t i)
 		resp.ret = -ENOSYS;
 		goto done;
 	}
-	if (req.data_len > h->data_size) {
+	if (req.data_len > r->data_size) {
 		resp.ret = -EFAULT;
 		goto done;
 	}
 	memcpy(w->in, data, req.data_len);
-	r = lsca_req_decode(desc, &req, w->in, req.data_len, data, h->data_size, &call);
-	if (r < 0) {
-		resp.ret = r;
+	err = lsca_req_decode(desc, &req, w->in, req.data_len, data, r->data_size, &call);
+	if (err < 0) {
+		resp.ret = err;
 		goto done;
 	}
 	refresh_identity(w);
@@ -144,7 +144,7 @@ static int worker_setup(struct worker *w)
 		return -errno;
 	if (fchdir(c->cwd_fd) < 0)
 		return -errno;
-	w->cred_epoch = atomic_load_explicit(&c->ring->cred_epoch, memory_order_acquire);
+	w->cred_epoch = atomic_load_explicit(&c->ring.hdr->cred_epoch, memory_order_acquire);
 	if (creds_daemon_can_switch())
 		return creds_apply_thread(&c->creds);
 	return 0;
@@ -154,13 +154,13 @@ static void *worker_main(void *arg)
 {
 	struct worker w = {.c = arg};
 	struct client *c = w.c;
-	struct lsca_ring_hdr *h = c->ring;
+	const struct lsca_ring *ring = &c->ring;
 	uint64_t idle_since = 0, now;
 	int r, client_cpu = -1;
 
 	if (sched_getaffinity(0, sizeof(w.cpus), &w.cpus) < 0)
 		CPU_ZERO(&w.cpus);
-	w.in = malloc(h->data_size);
+	w.in = malloc(ring->data_size);
 	r = w.in ? worker_setup(&w) : -ENOMEM;
 	if (r < 0) {
 		log_warn("pid %d (%s): worker setup failed (%s), calls stay direct", (int)c->pid,
@@ -174,9 +174,9 @@ static void *worker_main(void *arg)
 		int cpu = sched_getcpu();
 		unsigned served = 0;
 
-		atomic_store_explicit(&h->worker_cpu, cpu, memory_order_relaxed);
-		for (uint32_t i = 0; i < h->nslots; i++)
-			if (lsca_slot_claim(lsca_ring_slot(h, i))) {
+		atomic_store_explicit(&ring->hdr->worker_cpu, cpu, memory_order_relaxed);
+		for (uint32_t i = 0; i < ring->nslots; i++)
+			if (lsca_slot_claim(lsca_ring_slot(ring, i))) {
 				client_cpu = serve(&w, i);
 				served++;
 			}
@@ -194,7 +194,7 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		spread_reset(&w);
-		lsca_worker_sleep(h, &c->stop, 0);
+		lsca_worker_sleep(ring, &c->stop, 0);
 		idle_since = 0;
 	}
 	free(w.in);

@@ -126,8 +126,9 @@ static int do_attach(void)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct lsca_hello hello = {.magic = LSCA_PROTO_MAGIC, .version = LSCA_PROTO_VERSION};
 	struct timeval tv = {.tv_sec = 5};
+	struct lsca_ring *ring = &shim.ring_buf[shim.ring_gen & 1];
 	struct lsca_welcome w;
-	struct lsca_ring_hdr *ring;
+	void *map;
 	struct stat st;
 	pid_t dpid;
 	int fd, memfd = -1, r;
@@ -167,23 +168,23 @@ static int do_attach(void)
 		r = -EPROTO;
 		goto fail;
 	}
-	ring = (void *)sys(SYS_mmap, 0, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
-	if ((unsigned long)ring > -4096UL) {
+	map = (void *)sys(SYS_mmap, 0, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if ((unsigned long)map > -4096UL) {
 		r = -ENOMEM;
 		goto fail;
 	}
 	SYS3(SYS_close, memfd, 0, 0);
 	memfd = -1;
-	if (!lsca_ring_hdr_valid(ring, (uint64_t)st.st_size)) {
-		SYS3(SYS_munmap, ring, st.st_size, 0);
+	if (!lsca_ring_from_hdr(ring, map, (uint64_t)st.st_size)) {
+		SYS3(SYS_munmap, map, st.st_size, 0);
 		r = -EPROTO;
 		goto fail;
 	}
 	/* with Yama, let the daemon take our fds (pidfd_getfd) */
 	sys(SYS_prctl, PR_SET_PTRACER, dpid, 0, 0, 0, 0);
 	shim.sock = move_high(fd);
-	shim.ring_size = (uint64_t)st.st_size;
 	shim.ring = ring;
+	shim.ring_gen++;
 	return 0;
 refused:
 	atomic_store(&shim.state, SHIM_DISABLED);
@@ -194,7 +195,7 @@ fail:
 	return r;
 }
 
-struct lsca_ring_hdr *shim_ring(void)
+const struct lsca_ring *shim_ring(void)
 {
 	int s = atomic_load_explicit(&shim.state, memory_order_acquire);
 	int expect;
@@ -223,7 +224,7 @@ struct lsca_ring_hdr *shim_ring(void)
 	return NULL;
 }
 
-int shim_slot(const struct lsca_ring_hdr *ring)
+int shim_slot(const struct lsca_ring *ring)
 {
 	uint32_t n = ring->nslots < SHIM_MAX_SLOTS ? ring->nslots : SHIM_MAX_SLOTS;
 
@@ -268,11 +269,12 @@ void shim_lost_daemon(void)
 
 bool shim_alive(void *arg)
 {
-	struct lsca_ring_hdr *ring = arg;
+	const struct lsca_ring *ring = arg;
 	struct pollfd p = {.fd = shim.sock, .events = POLLRDHUP};
 	struct timespec now = {0, 0};
 
-	if (atomic_load_explicit(&ring->daemon_state, memory_order_acquire) != LSCA_DAEMON_RUNNING)
+	if (atomic_load_explicit(&ring->hdr->daemon_state, memory_order_acquire) !=
+	    LSCA_DAEMON_RUNNING)
 		return false;
 	if (sys(SYS_ppoll, (long)&p, 1, (long)&now, 0, 0, 0) < 0) /* aarch64 has no poll */
 		return true;
@@ -281,18 +283,18 @@ bool shim_alive(void *arg)
 
 void shim_creds_changed(void)
 {
-	struct lsca_ring_hdr *ring = shim.ring;
+	const struct lsca_ring *ring = shim.ring;
 
 	if (atomic_load(&shim.state) == SHIM_ATTACHED)
-		atomic_fetch_add_explicit(&ring->cred_epoch, 1, memory_order_release);
+		atomic_fetch_add_explicit(&ring->hdr->cred_epoch, 1, memory_order_release);
 }
 
 void shim_umask_changed(mode_t mask)
 {
-	struct lsca_ring_hdr *ring = shim.ring;
+	const struct lsca_ring *ring = shim.ring;
 
 	if (atomic_load(&shim.state) == SHIM_ATTACHED)
-		atomic_store_explicit(&ring->umask, mask & 0777, memory_order_release);
+		atomic_store_explicit(&ring->hdr->umask, mask & 0777, memory_order_release);
 }
 
 /* A forked child is another process: its own ring, its own daemon client. */
@@ -301,7 +303,7 @@ static void atfork_child(void)
 	if (shim.sock >= 0)
 		SYS3(SYS_close, shim.sock, 0, 0);
 	if (shim.ring)
-		SYS3(SYS_munmap, shim.ring, shim.ring_size, 0);
+		SYS3(SYS_munmap, shim.ring->hdr, shim.ring->size, 0);
 	for (unsigned i = 0; i < SHIM_MAX_SLOTS; i++) {
 		if (shim.stash_fd[i] >= 0)
 			SYS3(SYS_close, shim.stash_fd[i], 0, 0);

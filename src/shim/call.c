@@ -159,10 +159,10 @@ static long recv_fd(uint32_t slot, uint32_t seq, bool cloexec)
 
 /* Submit the filled slot and wait. Returns 0 with *resp, or -EPIPE when
  * the daemon went away (the call has then to run here). */
-static int roundtrip(struct lsca_ring_hdr *ring, struct lsca_slot *s, struct lsca_resp *resp)
+static int roundtrip(const struct lsca_ring *ring, struct lsca_slot *s, struct lsca_resp *resp)
 {
 	lsca_slot_submit(ring, s);
-	if (lsca_slot_wait(ring, s, ring->spin_ns, shim_alive, ring) < 0) {
+	if (lsca_slot_wait(ring, s, ring->hdr->spin_ns, shim_alive, (void *)ring) < 0) {
 		shim_lost_daemon();
 		return -EPIPE;
 	}
@@ -187,7 +187,7 @@ static long finish(const struct lsca_sysdesc *d, const long *a, const struct lsc
 }
 
 /* A call without a large buffer: paths in, fixed-size structs out. */
-static long call_once(struct lsca_ring_hdr *ring, uint32_t slot, const struct lsca_sysdesc *d,
+static long call_once(const struct lsca_ring *ring, uint32_t slot, const struct lsca_sysdesc *d,
 		      const long *a, bool *direct)
 {
 	struct lsca_slot *s = lsca_ring_slot(ring, slot);
@@ -240,7 +240,7 @@ static void iov_copy(const struct iovec *iov, int cnt, size_t pos, unsigned char
  * at most the slot's data size. A chunk that comes back short ends the call
  * (as a short read or write would); a full read chunk continues only on a
  * regular file, where the native call would not have stopped either. */
-static long call_chunked(struct lsca_ring_hdr *ring, uint32_t slot, const struct lsca_sysdesc *d,
+static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const struct lsca_sysdesc *d,
 			 const long *a, bool *direct)
 {
 	struct lsca_slot *s = lsca_ring_slot(ring, slot);
@@ -309,7 +309,7 @@ static long call_chunked(struct lsca_ring_hdr *ring, uint32_t slot, const struct
 	return (long)done;
 }
 
-static void count(struct lsca_ring_hdr *ring, int slot, unsigned op, long r, bool direct,
+static void count(const struct lsca_ring *ring, int slot, unsigned op, long r, bool direct,
 		  uint64_t t0)
 {
 	uint64_t ns = lsca_now_ns() - t0;
@@ -335,7 +335,7 @@ static void count(struct lsca_ring_hdr *ring, int slot, unsigned op, long r, boo
 long shim_call(long nr, const long *a)
 {
 	const struct lsca_sysdesc *d = lsca_sysdesc(nr);
-	struct lsca_ring_hdr *ring;
+	const struct lsca_ring *ring;
 	bool direct = false;
 	int slot, saved_errno = errno;
 	uint64_t t0;

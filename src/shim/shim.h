@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "../common/proto.h"
+#include "../common/ring.h"
 
 #define SHIM_TLS __attribute__((tls_model("initial-exec")))
 
@@ -34,8 +35,11 @@ struct shim {
 	_Atomic int state;
 	_Atomic uint64_t retry_at; /* monotonic ns: next attach attempt */
 	int sock;
-	struct lsca_ring_hdr *ring;
-	uint64_t ring_size;
+	/* The ring in use, one of ring_buf: a re-attach fills the other one,
+	 * so a thread still holding the old pointer reads a whole layout. */
+	const struct lsca_ring *ring;
+	struct lsca_ring ring_buf[2];
+	unsigned ring_gen;
 	bool secure; /* AT_SECURE: ignore LSCA_*, trust only a root daemon */
 	char socket_path[108];
 	_Atomic uint64_t slot_bits[SHIM_MAX_SLOTS / 64];
@@ -49,9 +53,9 @@ extern struct shim shim;
 extern SHIM_TLS __thread int shim_depth; /* >0: inside the shim, go direct */
 
 /* The ring if attached (attaching on first use), else NULL. */
-struct lsca_ring_hdr *shim_ring(void);
+const struct lsca_ring *shim_ring(void);
 /* This thread's slot index, claiming one on first use; -1 if none free. */
-int shim_slot(const struct lsca_ring_hdr *ring);
+int shim_slot(const struct lsca_ring *ring);
 /* The daemon is gone mid-call: stop using the ring, re-attach later. */
 void shim_lost_daemon(void);
 /* Whether the daemon still serves us (asked while sleeping on a slot). */

@@ -3,41 +3,42 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_THREADS 16
 
-struct lsca_ring_hdr *stress_ring_new(uint32_t nslots, uint32_t spin_ns)
+struct lsca_ring *stress_ring_new(uint32_t nslots, uint32_t spin_ns)
 {
-	struct lsca_ring_hdr h = {0};
-	uint64_t size = lsca_ring_layout(&h, nslots, 4096, 4);
-	struct lsca_ring_hdr *r;
+	struct lsca_ring *r = calloc(1, sizeof(*r));
+	void *map;
 
-	if (!size)
+	if (!r || !lsca_ring_layout(r, nslots, 4096, 4)) {
+		free(r);
 		return NULL;
-	r = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (r == MAP_FAILED)
+	}
+	map = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED) {
+		free(r);
 		return NULL;
-	h.magic = LSCA_PROTO_MAGIC;
-	h.version = LSCA_PROTO_VERSION;
-	h.spin_ns = spin_ns;
-	*r = h;
-	atomic_store(&r->worker_cpu, -1);
-	atomic_store(&r->daemon_state, LSCA_DAEMON_RUNNING);
+	}
+	r->hdr = map;
+	lsca_ring_init_hdr(r, spin_ns);
 	return r;
 }
 
-void stress_ring_free(struct lsca_ring_hdr *r)
+void stress_ring_free(struct lsca_ring *r)
 {
-	munmap(r, r->size);
+	munmap(r->hdr, r->size);
+	free(r);
 }
 
 /* Serves every submitted slot with ret = args[0] * 2 + slot, spinning
  * spin_ns then sleeping on the doorbell, until stop, like worker.c. */
 struct fake_daemon {
-	struct lsca_ring_hdr *r;
+	struct lsca_ring *r;
 	uint64_t spin_ns;
 	_Atomic bool stop;
 	_Atomic uint64_t served;
@@ -77,7 +78,7 @@ static void *fake_daemon_main(void *arg)
 }
 
 struct client_arg {
-	struct lsca_ring_hdr *r;
+	struct lsca_ring *r;
 	uint32_t slot;
 	unsigned rounds;
 	unsigned bad;
@@ -92,14 +93,14 @@ static void *client_main(void *arg)
 		s->req.args[0] = i;
 		s->req.seq = i;
 		lsca_slot_submit(c->r, s);
-		if (lsca_slot_wait(c->r, s, c->r->spin_ns, NULL, NULL) < 0 ||
+		if (lsca_slot_wait(c->r, s, c->r->hdr->spin_ns, NULL, NULL) < 0 ||
 		    s->resp.ret != (int64_t)i * 2 + c->slot || s->resp.seq != i)
 			c->bad++;
 	}
 	return NULL;
 }
 
-static long run_clients(struct lsca_ring_hdr *r, uint32_t first, uint32_t n, unsigned rounds)
+static long run_clients(struct lsca_ring *r, uint32_t first, uint32_t n, unsigned rounds)
 {
 	pthread_t t[MAX_THREADS];
 	struct client_arg a[MAX_THREADS];
@@ -130,7 +131,7 @@ static long stop_daemon(struct fake_daemon *d, pthread_t t, uint64_t expect)
 
 long stress_threads(uint32_t nthreads, unsigned rounds, uint64_t client_spin, uint64_t daemon_spin)
 {
-	struct lsca_ring_hdr *r = stress_ring_new(nthreads, (uint32_t)client_spin);
+	struct lsca_ring *r = stress_ring_new(nthreads, (uint32_t)client_spin);
 	struct fake_daemon d = {.r = r, .spin_ns = daemon_spin};
 	pthread_t dt;
 	long bad;
@@ -145,7 +146,7 @@ long stress_threads(uint32_t nthreads, unsigned rounds, uint64_t client_spin, ui
 
 long stress_processes(unsigned nproc, uint32_t nthreads, unsigned rounds, uint64_t spin)
 {
-	struct lsca_ring_hdr *r = stress_ring_new(nproc * nthreads, (uint32_t)spin);
+	struct lsca_ring *r = stress_ring_new(nproc * nthreads, (uint32_t)spin);
 	struct fake_daemon d = {.r = r, .spin_ns = spin};
 	pid_t pids[MAX_THREADS];
 	pthread_t dt;

@@ -12,8 +12,8 @@
 #include "ring.h"
 
 /* A ring in anonymous shared memory (forked clients see it, as a memfd). */
-struct lsca_ring_hdr *stress_ring_new(uint32_t nslots, uint32_t spin_ns);
-void stress_ring_free(struct lsca_ring_hdr *r);
+struct lsca_ring *stress_ring_new(uint32_t nslots, uint32_t spin_ns);
+void stress_ring_free(struct lsca_ring *r);
 
 /* nthreads client threads of rounds calls each against a daemon thread.
  * Returns the number of wrong or missing answers (0: all good). A lost

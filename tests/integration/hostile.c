@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hostile SOCKET - a client that attaches by hand and then writes garbage
+ * everywhere it can: the ring header's layout, every slot's request (bad
+ * numbers, offsets, lengths, unterminated paths), the data areas, the
+ * socket. Every submitted slot must still be answered with an error, and
+ * lscad must survive (test_hostile.sh checks it serves others afterwards).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "ring.h"
+
+static int attach(const char *path, struct lsca_ring *r)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct lsca_hello h = {.magic = LSCA_PROTO_MAGIC, .version = LSCA_PROTO_VERSION};
+	struct lsca_welcome w;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = &w, .iov_len = sizeof(w)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	struct stat st;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0), memfd = -1;
+	void *map;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || send(fd, &h, sizeof(h), 0) < 0 ||
+	    recvmsg(fd, &msg, 0) != (ssize_t)sizeof(w) || w.status != LSCA_WELCOME_OK)
+		return -1;
+	memcpy(&memfd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+	if (fstat(memfd, &st) < 0)
+		return -1;
+	map = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (map == MAP_FAILED || !lsca_ring_from_hdr(r, map, st.st_size))
+		return -1;
+	return fd;
+}
+
+static uint64_t rnd(void)
+{
+	static uint64_t x = 88172645463325252ull; /* fixed: reproducible */
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
+}
+
+/* Garbage that still looks like a request often enough to get far. */
+static void scribble(const struct lsca_ring *r, uint32_t i, unsigned round)
+{
+	struct lsca_slot *s = lsca_ring_slot(r, i);
+	unsigned char *data = lsca_ring_data(r, i);
+	static const uint32_t nrs[] = {__NR_openat,    __NR_read,  __NR_write, __NR_newfstatat,
+				       __NR_renameat2, __NR_readv, __NR_statx, __NR_chdir};
+
+	s->req.nr = round % 3 ? nrs[rnd() % 8] : (uint32_t)rnd();
+	s->req.seq = (uint32_t)rnd();
+	for (int a = 0; a < LSCA_MAX_ARGS; a++)
+		s->req.args[a] = round % 2 ? rnd() : rnd() % 9000;
+	s->req.data_len = round % 4 ? (uint32_t)(rnd() % (r->data_size + 100)) : (uint32_t)rnd();
+	memset(data, round % 5 ? 'A' : 0, 8192); /* unterminated paths, or empty ones */
+}
+
+int main(int argc, char **argv)
+{
+	struct lsca_ring r;
+	unsigned answered = 0, asked = 0;
+	int fd;
+
+	if (argc != 2 || (fd = attach(argv[1], &r)) < 0) {
+		fprintf(stderr, "hostile: cannot attach\n");
+		return 2;
+	}
+	/* the header's layout, as the daemon must never trust it */
+	r.hdr->nslots = 0xffffffffu;
+	r.hdr->data_size = 0xfffff000u;
+	r.hdr->off_slots = r.hdr->off_data = r.hdr->off_stats = 1ull << 60;
+	r.hdr->nstats = 0xffffffffu;
+	for (unsigned round = 0; round < 200; round++) {
+		for (uint32_t i = 0; i < r.nslots; i++) {
+			scribble(&r, i, round);
+			lsca_slot_submit(&r, lsca_ring_slot(&r, i));
+			asked++;
+		}
+		for (uint32_t i = 0; i < r.nslots; i++)
+			if (lsca_slot_wait(&r, lsca_ring_slot(&r, i), 1000000, NULL, NULL) == 0)
+				answered++;
+	}
+	/* stats rows full of nonsense, and junk on the socket */
+	memset(lsca_ring_stats(&r, 0), 0xff, (size_t)(r.nslots + 1) * r.nstats * 32);
+	for (int i = 0; i < 100; i++) {
+		uint64_t junk[8] = {rnd(), rnd(), rnd(), rnd()};
+
+		send(fd, junk, 1 + rnd() % sizeof(junk), MSG_DONTWAIT);
+	}
+	printf("hostile: %u of %u garbage requests answered\n", answered, asked);
+	return answered == asked ? 0 : 1;
+}
