@@ -88,17 +88,6 @@ enum lsca_slot_state {
 #define LSCA_SLOT_WAITER  0x100u /* client sleeps on this slot's state */
 #define LSCA_SLOT_BASE(s) ((s)&0xffu)
 
-/* Request: syscall number and raw arguments. For pointer kinds (see
- * sysdesc.h) the argument is an offset into the slot's data area, never a
- * client address. */
-struct lsca_req {
-	uint32_t nr;
-	uint32_t seq;
-	uint64_t args[LSCA_MAX_ARGS];
-	uint32_t data_len; /* input bytes in the data area */
-	int32_t cpu;	   /* the client's CPU at submit: a scheduling hint only */
-};
-
 enum lsca_resp_flags {
 	LSCA_RESP_DIRECT = 1u << 0,  /* daemon declines: the shim must run it itself */
 	LSCA_RESP_FD = 1u << 1,	     /* result fd follows on the socket (lsca_fdmsg) */
@@ -114,12 +103,32 @@ struct lsca_resp {
 	uint32_t reserved;
 };
 
+/* One slot is one cache line, so a call moves as few lines between the two
+ * CPUs as possible. The daemon writes the response over the arguments,
+ * which it has copied out by then. For pointer kinds (see sysdesc.h) an
+ * argument is an offset into the slot's data area, never a client address. */
 struct lsca_slot {
 	_Atomic uint32_t state;
-	uint32_t reserved;
-	struct lsca_req req;
-	struct lsca_resp resp;
-} __attribute__((aligned(128))); /* two cache lines: no false sharing */
+	uint32_t data_len; /* input bytes in the data area */
+	union {
+		uint64_t args[LSCA_MAX_ARGS]; /* client: the request */
+		struct lsca_resp resp;	      /* daemon: the answer */
+	};
+	uint16_t nr;  /* syscall number (every proxied one is < 512) */
+	int16_t cpu;  /* the client's CPU at submit: a scheduling hint only */
+	uint32_t seq; /* pairs an fd sent on the socket with its call */
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct lsca_slot) == 64, "a slot is one cache line");
+
+/* A request as the daemon holds it after the one read of its slot. */
+struct lsca_req {
+	uint32_t nr;
+	uint32_t seq;
+	uint32_t data_len;
+	int32_t cpu;
+	uint64_t args[LSCA_MAX_ARGS];
+};
 
 /* Per-slot, per-syscall counters written by the owning client thread only;
  * the daemon reads them when the client detaches. Untrusted: display only. */

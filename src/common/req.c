@@ -5,7 +5,7 @@
 #include <limits.h>
 #include <string.h>
 
-int lsca_req_encode(const struct lsca_sysdesc *d, const long *a, struct lsca_req *req,
+int lsca_req_encode(const struct lsca_sysdesc *d, const long *a, struct lsca_slot *req,
 		    unsigned char *data, uint32_t cap)
 {
 	uint32_t off = 0;
@@ -31,9 +31,18 @@ int lsca_req_encode(const struct lsca_sysdesc *d, const long *a, struct lsca_req
 			break;
 		}
 	}
-	req->nr = d->nr;
+	req->nr = (uint16_t)d->nr;
 	req->data_len = off;
 	return 0;
+}
+
+void lsca_req_read(const struct lsca_slot *s, struct lsca_req *req)
+{
+	req->nr = s->nr;
+	req->seq = s->seq;
+	req->data_len = s->data_len;
+	req->cpu = s->cpu;
+	memcpy(req->args, s->args, sizeof(req->args));
 }
 
 int lsca_req_decode(const struct lsca_sysdesc *desc, const struct lsca_req *req,

@@ -17,11 +17,14 @@
 #include "proto.h"
 #include "sysdesc.h"
 
-/* Fill req and data (capacity cap) for a call without chunked buffers:
- * paths are copied in, struct outputs get offset 0, the rest passes as is.
- * Returns 0, or -ENOSPC when the inputs do not fit. */
-int lsca_req_encode(const struct lsca_sysdesc *d, const long *args, struct lsca_req *req,
+/* Fill a slot and its data area (capacity cap) for a call without chunked
+ * buffers: paths are copied in, struct outputs get offset 0, the rest
+ * passes as is. Returns 0, or -ENOSPC when the inputs do not fit. */
+int lsca_req_encode(const struct lsca_sysdesc *d, const long *args, struct lsca_slot *s,
 		    unsigned char *data, uint32_t cap);
+
+/* The one read of a submitted slot into private memory. */
+void lsca_req_read(const struct lsca_slot *s, struct lsca_req *req);
 
 /* Turn a private copy of a request into a call: pointer arguments become
  * pointers into in (inputs, in_len bytes) or out (outputs, out_cap bytes).

@@ -94,7 +94,7 @@ void lsca_slot_submit(const struct lsca_ring *r, struct lsca_slot *slot)
 {
 	struct lsca_ring_hdr *hdr = r->hdr;
 
-	slot->req.cpu = sched_getcpu(); /* rseq: no kernel entry */
+	slot->cpu = (int16_t)sched_getcpu(); /* rseq: no kernel entry */
 	atomic_store_explicit(&slot->state, LSCA_SLOT_SUBMITTED, memory_order_release);
 	/* store state, then load worker_sleeping: pairs with the fence in
 	 * lsca_worker_sleep (store flag, then load states) */

@@ -101,7 +101,7 @@ static int serve(struct worker *w, uint32_t i)
 	int err;
 
 	/* the one read of the request: everything below uses the copy */
-	memcpy(&req, &slot->req, sizeof(req));
+	lsca_req_read(slot, &req);
 	resp.seq = ectx.seq = req.seq;
 	desc = lsca_sysdesc(req.nr);
 	if (!desc) {

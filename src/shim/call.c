@@ -196,11 +196,11 @@ static long call_once(const struct lsca_ring *ring, uint32_t slot, const struct 
 	uint32_t seq = ++tls_seq;
 	long r;
 
-	if (lsca_req_encode(d, a, &s->req, data, ring->data_size) < 0) {
+	if (lsca_req_encode(d, a, s, data, ring->data_size) < 0) {
 		*direct = true;
 		return raw(d->nr, a);
 	}
-	s->req.seq = seq;
+	s->seq = seq;
 	if (roundtrip(ring, s, &resp) < 0) {
 		*direct = true;
 		return raw(d->nr, a);
@@ -277,13 +277,16 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 
 		if (in)
 			iov_copy(iov, cnt, done, data, chunk, true);
-		s->req.nr = d->nr;
-		s->req.seq = seq;
-		s->req.args[0] = (uint64_t)a[0];
-		s->req.args[1] = 0;
-		s->req.args[2] = chunk;
-		s->req.args[3] = (d->flags & LSCA_S_POS) ? (uint64_t)(a[3] + (long)done) : 0;
-		s->req.data_len = in ? (uint32_t)chunk : 0;
+		/* the answer overwrote the arguments: all of them again */
+		s->nr = (uint16_t)d->nr;
+		s->seq = seq;
+		s->args[0] = (uint64_t)a[0];
+		s->args[1] = 0;
+		s->args[2] = chunk;
+		s->args[3] = (d->flags & LSCA_S_POS) ? (uint64_t)(a[3] + (long)done) : 0;
+		s->args[4] = 0;
+		s->args[5] = 0;
+		s->data_len = in ? (uint32_t)chunk : 0;
 		if (roundtrip(ring, s, &resp) < 0 || (resp.flags & LSCA_RESP_DIRECT)) {
 			/* nothing moved yet: the whole call runs here; else a
 			 * short count, which every caller must already handle */

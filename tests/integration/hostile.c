@@ -25,7 +25,8 @@ static int attach(const char *path, struct lsca_ring *r)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct lsca_hello h = {.magic = LSCA_PROTO_MAGIC, .version = LSCA_PROTO_VERSION};
-	struct lsca_welcome w;
+	struct lsca_welcome w = {0};
+	struct cmsghdr *cm;
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -43,7 +44,10 @@ static int attach(const char *path, struct lsca_ring *r)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || send(fd, &h, sizeof(h), 0) < 0 ||
 	    recvmsg(fd, &msg, 0) != (ssize_t)sizeof(w) || w.status != LSCA_WELCOME_OK)
 		return -1;
-	memcpy(&memfd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm)
+		return -1;
+	memcpy(&memfd, CMSG_DATA(cm), sizeof(int));
 	if (fstat(memfd, &st) < 0)
 		return -1;
 	map = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
@@ -70,11 +74,11 @@ static void scribble(const struct lsca_ring *r, uint32_t i, unsigned round)
 	static const uint32_t nrs[] = {__NR_openat,    __NR_read,  __NR_write, __NR_newfstatat,
 				       __NR_renameat2, __NR_readv, __NR_statx, __NR_chdir};
 
-	s->req.nr = round % 3 ? nrs[rnd() % 8] : (uint32_t)rnd();
-	s->req.seq = (uint32_t)rnd();
+	s->nr = (uint16_t)(round % 3 ? nrs[rnd() % 8] : rnd());
+	s->seq = (uint32_t)rnd();
 	for (int a = 0; a < LSCA_MAX_ARGS; a++)
-		s->req.args[a] = round % 2 ? rnd() : rnd() % 9000;
-	s->req.data_len = round % 4 ? (uint32_t)(rnd() % (r->data_size + 100)) : (uint32_t)rnd();
+		s->args[a] = round % 2 ? rnd() : rnd() % 9000;
+	s->data_len = round % 4 ? (uint32_t)(rnd() % (r->data_size + 100)) : (uint32_t)rnd();
 	memset(data, round % 5 ? 'A' : 0, 8192); /* unterminated paths, or empty ones */
 }
 

@@ -57,8 +57,10 @@ static void *fake_daemon_main(void *arg)
 
 			if (!lsca_slot_claim(s))
 				continue;
-			s->resp.ret = (int64_t)s->req.args[0] * 2 + i;
-			s->resp.seq = s->req.seq;
+			uint64_t arg = s->args[0]; /* the answer overwrites it */
+
+			s->resp.ret = (int64_t)arg * 2 + i;
+			s->resp.seq = s->seq;
 			lsca_slot_complete(s);
 			n++;
 		}
@@ -90,8 +92,8 @@ static void *client_main(void *arg)
 	struct lsca_slot *s = lsca_ring_slot(c->r, c->slot);
 
 	for (unsigned i = 0; i < c->rounds; i++) {
-		s->req.args[0] = i;
-		s->req.seq = i;
+		s->args[0] = i;
+		s->seq = i;
 		lsca_slot_submit(c->r, s);
 		if (lsca_slot_wait(c->r, s, c->r->hdr->spin_ns, NULL, NULL) < 0 ||
 		    s->resp.ret != (int64_t)i * 2 + c->slot || s->resp.seq != i)

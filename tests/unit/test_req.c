@@ -53,10 +53,12 @@ START_TEST(roundtrip_openat)
 {
 	const struct lsca_sysdesc *d = lsca_sysdesc(__NR_openat);
 	long a[6] = {AT_FDCWD, (long)"dir/file", O_RDONLY | O_CLOEXEC, 0640};
-	struct lsca_req req = {0};
+	struct lsca_slot slot = {0};
+	struct lsca_req req;
 	struct lsca_call call;
 
-	ck_assert_int_eq(lsca_req_encode(d, a, &req, data, CAP), 0);
+	ck_assert_int_eq(lsca_req_encode(d, a, &slot, data, CAP), 0);
+	lsca_req_read(&slot, &req);
 	ck_assert_uint_eq(req.data_len, strlen("dir/file") + 1);
 	ck_assert_int_eq(lsca_req_decode(d, &req, data, req.data_len, out, CAP, &call), 0);
 	ck_assert_int_eq(call.nr, __NR_openat);
@@ -74,10 +76,12 @@ START_TEST(roundtrip_two_paths_and_stat)
 	const struct lsca_sysdesc *st = lsca_sysdesc(__NR_newfstatat);
 	long a[6] = {3, (long)"old", AT_FDCWD, (long)"/new/name", 1};
 	long b[6] = {AT_FDCWD, (long)"x", 0x1234, 0x100};
-	struct lsca_req req = {0};
+	struct lsca_slot slot = {0};
+	struct lsca_req req;
 	struct lsca_call call;
 
-	ck_assert_int_eq(lsca_req_encode(rn, a, &req, data, CAP), 0);
+	ck_assert_int_eq(lsca_req_encode(rn, a, &slot, data, CAP), 0);
+	lsca_req_read(&slot, &req);
 	ck_assert_int_eq(lsca_req_decode(rn, &req, data, req.data_len, out, CAP, &call), 0);
 	ck_assert_int_eq(call.args[0], 3);
 	ck_assert_str_eq((const char *)call.args[1], "old");
@@ -86,7 +90,8 @@ START_TEST(roundtrip_two_paths_and_stat)
 	ck_assert_int_eq(call.args[4], 1);
 
 	/* the client's stat pointer never crosses: the output is our buffer */
-	ck_assert_int_eq(lsca_req_encode(st, b, &req, data, CAP), 0);
+	ck_assert_int_eq(lsca_req_encode(st, b, &slot, data, CAP), 0);
+	lsca_req_read(&slot, &req);
 	ck_assert_uint_eq(req.args[2], 0);
 	ck_assert_int_eq(lsca_req_decode(st, &req, data, req.data_len, out, CAP, &call), 0);
 	ck_assert_ptr_eq((void *)call.args[2], out);
@@ -99,10 +104,10 @@ START_TEST(encode_refuses_what_does_not_fit)
 	const struct lsca_sysdesc *d = lsca_sysdesc(__NR_openat);
 	static char big[CAP + 10];
 	long a[6] = {AT_FDCWD, (long)big, 0, 0};
-	struct lsca_req req = {0};
+	struct lsca_slot slot = {0};
 
 	memset(big, 'a', sizeof(big) - 1);
-	ck_assert_int_eq(lsca_req_encode(d, a, &req, data, CAP), -ENOSPC);
+	ck_assert_int_eq(lsca_req_encode(d, a, &slot, data, CAP), -ENOSPC);
 }
 END_TEST
 
