@@ -168,11 +168,13 @@ bool lsca_slot_claim(struct lsca_slot *slot)
 {
 	uint32_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
 
-	if (LSCA_SLOT_BASE(s) != LSCA_SLOT_SUBMITTED)
-		return false;
-	return atomic_compare_exchange_strong_explicit(&slot->state, &s,
-						       (s & ~0xffu) | LSCA_SLOT_BUSY,
-						       memory_order_acquire, memory_order_relaxed);
+	/* a failed CAS reloads s: the client may have just set WAITER */
+	while (LSCA_SLOT_BASE(s) == LSCA_SLOT_SUBMITTED)
+		if (atomic_compare_exchange_weak_explicit(
+			&slot->state, &s, (s & ~0xffu) | LSCA_SLOT_BUSY, memory_order_acquire,
+			memory_order_acquire))
+			return true;
+	return false;
 }
 
 void lsca_slot_complete(struct lsca_slot *slot)

@@ -117,7 +117,6 @@ static int open_fs_context(struct client *c)
 {
 	struct lscad *d = c->d;
 	char path[64];
-	struct stat st;
 
 	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)c->pid);
 	c->cwd_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -134,12 +133,32 @@ static int open_fs_context(struct client *c)
 		c->direct_only = true;
 		c->why_direct = "its root differs and lscad cannot chroot";
 	}
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)c->pid);
-	if (stat(path, &st) == 0 && st.st_ino != d->mntns_ino) {
-		c->direct_only = true;
-		c->why_direct = "it is in another mount namespace";
-	}
 	return 0;
+}
+
+static bool ns_differs(pid_t pid, const char *ns, ino_t ours)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, ns);
+	return stat(path, &st) < 0 || st.st_ino != ours;
+}
+
+/* Whether acting for the client, as the kernel describes it now, could
+ * give it more than it has. Its capabilities mean something only in its
+ * own user namespace; paths only in its mount namespace; a seccomp filter
+ * forbids calls the daemon would make for it. Such clients are served
+ * direct-only. Checked at attach and at every re-identification. */
+static const char *confinement(struct client *c)
+{
+	if (ns_differs(c->pid, "user", c->d->userns_ino))
+		return "it is in another user namespace";
+	if (ns_differs(c->pid, "mnt", c->d->mntns_ino))
+		return "it is in another mount namespace";
+	if (c->creds.seccomp)
+		return "it runs under a seccomp filter";
+	return NULL;
 }
 
 static int create_ring(struct client *c)
@@ -265,11 +284,8 @@ int client_attach(struct lscad *d, int conn, struct client **out)
 		return -EPERM;
 	}
 	read_identity_strings(c);
-	if (c->creds.seccomp) {
-		/* proxying would run calls its own filter forbids */
-		c->direct_only = true;
-		c->why_direct = "it runs under a seccomp filter";
-	}
+	c->why_direct = confinement(c);
+	c->direct_only = c->why_direct != NULL;
 	r = open_fs_context(c);
 	if (r == 0)
 		r = create_ring(c);
@@ -354,6 +370,8 @@ int client_reidentify(struct client *c)
 	if (r < 0)
 		return r;
 	c->creds = n;
+	if (confinement(c))
+		return -EPERM;
 	c->info.uid = n.ruid;
 	c->info.gid = n.rgid;
 	c->info.fsuid = n.fsuid;

@@ -116,17 +116,19 @@ long exec_call(struct lsca_call *call, void *arg)
 			/* fall through */
 		case LSCA_A_FD:
 			r = fetch_fd(c, (int)a[i]);
-			if (r == -EPERM) {
-				/* not ours to take (a non-dumpable client) */
-				r = go_direct(x);
-				goto out;
-			}
-			if (r < 0) {
+			if (r == -EBADF) {
 				/* no such fd: an fd that is never valid lets the
 				 * kernel answer in its own order (EINVAL before
 				 * EBADF, a dirfd ignored for an absolute path) */
 				a[i] = -1;
 				break;
+			}
+			if (r < 0) {
+				/* we cannot take it (EPERM: a non-dumpable client;
+				 * EMFILE here; a dying client): never answer for a
+				 * file we did not see */
+				r = go_direct(x);
+				goto out;
 			}
 			a[i] = fetched[nfetched++] = (int)r;
 			if (first_fd < 0)
@@ -152,9 +154,10 @@ long exec_call(struct lsca_call *call, void *arg)
 		x->resp_flags |= LSCA_RESP_REGULAR;
 	}
 	if (d->flags & LSCA_S_NEWFD) {
-		/* O_NONBLOCK: a FIFO must not hold the worker in open() */
+		/* O_NONBLOCK: a FIFO must not hold the worker in open();
+		 * O_NOCTTY: a terminal must never become lscad's */
 		added_nonblock = !(a[2] & O_NONBLOCK);
-		a[2] |= O_CLOEXEC | O_NONBLOCK;
+		a[2] |= O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
 	}
 	r = syscall(d->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	if (r < 0)

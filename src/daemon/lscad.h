@@ -35,6 +35,7 @@ struct lscad {
 	ino_t root_ino;
 	dev_t root_dev;
 	ino_t mntns_ino;
+	ino_t userns_ino;
 	struct client *clients;
 	unsigned nclients;
 	pthread_mutex_t stats_lock;

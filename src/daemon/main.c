@@ -115,6 +115,17 @@ static gboolean on_hello(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+static int listen_fd = -1;
+static guint accept_paused;
+static gboolean on_accept(gint fd, GIOCondition cond, gpointer data);
+
+static gboolean on_accept_resume(gpointer data)
+{
+	accept_paused = 0;
+	g_unix_fd_add(listen_fd, G_IO_IN, on_accept, data);
+	return G_SOURCE_REMOVE;
+}
+
 static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 {
 	struct pending *p;
@@ -132,6 +143,13 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 		p->watch = g_unix_fd_add(conn, G_IO_IN | G_IO_HUP | G_IO_ERR, on_hello, p);
 		p->timer = g_timeout_add_seconds(HELLO_TIMEOUT_S, on_hello_timeout, p);
 		npending++;
+	}
+	if (errno == EMFILE || errno == ENFILE) {
+		/* the pending connection would wake us again at once: stop
+		 * listening for a second instead of spinning on it */
+		log_warn("accept: %m; pausing for a second");
+		accept_paused = g_timeout_add_seconds(1, on_accept_resume, data);
+		return G_SOURCE_REMOVE;
 	}
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 		log_warn("accept: %m");
@@ -214,6 +232,8 @@ static int init_context(struct lscad *d)
 	d->root_ino = st.st_ino;
 	if (stat("/proc/self/ns/mnt", &st) == 0)
 		d->mntns_ino = st.st_ino;
+	if (stat("/proc/self/ns/user", &st) == 0)
+		d->userns_ino = st.st_ino;
 	/* every client costs a few fds: allow what the admin allows */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -291,6 +311,7 @@ int main(int argc, char **argv)
 		return 1;
 	fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
 	loop = g_main_loop_new(NULL, FALSE);
+	listen_fd = lfd;
 	g_unix_fd_add(lfd, G_IO_IN, on_accept, &d);
 	g_unix_signal_add(SIGTERM, on_quit, NULL);
 	g_unix_signal_add(SIGINT, on_quit, NULL);

@@ -250,6 +250,9 @@ static void slot_release(void *v)
 {
 	uint32_t i = (uint32_t)(uintptr_t)v - 1;
 
+	/* later key destructors of this thread must not use the slot that a
+	 * new thread may take from now on */
+	tls_slot = -1;
 	if (i < SHIM_MAX_SLOTS)
 		atomic_fetch_and(&shim.slot_bits[i / 64], ~(1ull << (i % 64)));
 }

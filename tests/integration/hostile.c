@@ -5,8 +5,13 @@
  * numbers, offsets, lengths, unterminated paths), the data areas, the
  * socket. Every submitted slot must still be answered with an error, and
  * lscad must survive (test_hostile.sh checks it serves others afterwards).
+ *
+ * hostile SOCKET read PATH - open and read PATH through the daemon without
+ * any shim-side check (as code injected into a client could): prints
+ * "read PATH -> N" or the errno.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +24,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "req.h"
 #include "ring.h"
 
 static int attach(const char *path, struct lsca_ring *r)
@@ -82,12 +88,65 @@ static void scribble(const struct lsca_ring *r, uint32_t i, unsigned round)
 	memset(data, round % 5 ? 'A' : 0, 8192); /* unterminated paths, or empty ones */
 }
 
+static int recv_fd(int sock)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct lsca_fdmsg m;
+	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm;
+	int fd = -1;
+
+	if (recvmsg(sock, &msg, 0) < 0 || !(cm = CMSG_FIRSTHDR(&msg)))
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* openat(AT_FDCWD, path, O_RDONLY) through slot 0, then read it here */
+static int raw_read(int sock, struct lsca_ring *r, const char *path)
+{
+	const struct lsca_sysdesc *d = lsca_sysdesc(__NR_openat);
+	long a[6] = {AT_FDCWD, (long)path, O_RDONLY, 0};
+	struct lsca_slot *s = lsca_ring_slot(r, 0);
+	char buf[64];
+	int fd;
+
+	if (lsca_req_encode(d, a, s, lsca_ring_data(r, 0), r->data_size) < 0)
+		return 2;
+	s->seq = 1;
+	lsca_slot_submit(r, s);
+	if (lsca_slot_wait(r, s, 1000000, NULL, NULL) < 0)
+		return 2;
+	if (s->resp.ret < 0) {
+		printf("read %s -> %s\n", path, strerrorname_np((int)-s->resp.ret));
+		return 0;
+	}
+	if (s->resp.flags & LSCA_RESP_DIRECT) {
+		printf("read %s -> not served\n", path);
+		return 0;
+	}
+	fd = recv_fd(sock);
+	printf("read %s -> %zd\n", path, fd < 0 ? -1 : read(fd, buf, sizeof(buf)));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct lsca_ring r;
 	unsigned answered = 0, asked = 0;
 	int fd;
 
+	if (argc == 4 && !strcmp(argv[2], "read")) {
+		fd = attach(argv[1], &r);
+		return fd < 0 ? 2 : raw_read(fd, &r, argv[3]);
+	}
 	if (argc != 2 || (fd = attach(argv[1], &r)) < 0) {
 		fprintf(stderr, "hostile: cannot attach\n");
 		return 2;

@@ -67,7 +67,25 @@ same "root, setuid(nobody), reads /etc/shadow" -- read:/etc/shadow setuid:65534 
 same "root, raw setuid(nobody), reads /etc/shadow" -- read:/etc/shadow rawsetuid:65534 \
 	read:/etc/shadow
 
-# 6. a shim pointed at another unprivileged user's daemon refuses it
+# 6. nobody in a user namespace of its own holds "all capabilities" there;
+# the daemon must not lend them in the initial namespace. The shim itself
+# already refuses the daemon from in there, so this uses a raw client (as
+# code injected into a process would).
+if "${NOBODY[@]}" unshare -Ur true 2>/dev/null; then
+	start_lscad --stats-out "$WORK/stats"
+	out=$("${NOBODY[@]}" unshare -Ur "$TESTBIN/hostile" "$LSCA_SOCK" read /etc/shadow 2>&1) || true
+	stop_lscad
+	case $out in
+	"read /etc/shadow -> not served" | "read /etc/shadow -> EACCES") ;;
+	*) fail "a client in its own user namespace: $out" ;;
+	esac
+	echo "ok: a client in its own user namespace gains nothing ($out)"
+	pass=$((pass + 1))
+else
+	echo "note: unprivileged user namespaces are off here; that check did not run"
+fi
+
+# 7. a shim pointed at another unprivileged user's daemon refuses it
 chmod 755 "$WORK"
 mkdir -m 1777 "$WORK/nobody-run"
 "${NOBODY[@]}" "$LSCAD" --socket "$WORK/nobody-run/s.sock" --stats-out "$WORK/nobody-run/stats" &
