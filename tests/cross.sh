@@ -29,7 +29,7 @@ else
 	echo "FAIL: aarch64 shim exports differ"
 	failed=1
 fi
-for f in src/daemon/{client,creds,dispatch,exec,host,log,worker}.c; do
+for f in src/daemon/{client,creds,dispatch,exec,host,log,resolve,worker}.c; do
 	"$cc" "${flags[@]}" -c -o "$out/$(basename "$f" .c).o" "$f" || failed=1
 done
 [ "$failed" = 0 ] && echo "ok: aarch64 daemon data plane builds"

@@ -13,6 +13,7 @@
 #include "../common/sysdesc.h"
 #include "client.h"
 #include "lscad.h"
+#include "resolve.h"
 
 /* The result the executor gives when the client must run the call itself. */
 static long go_direct(struct exec_ctx *x)
@@ -159,9 +160,32 @@ long exec_call(struct lsca_call *call, void *arg)
 		added_nonblock = !(a[2] & O_NONBLOCK);
 		a[2] |= O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
 	}
-	r = syscall(d->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	if (r < 0)
-		r = -errno;
+	if (d->flags & LSCA_S_NEWFD) {
+		r = resolve_openat((int)a[0], (const char *)a[1], a[2], a[3]);
+		if (r == -ELOOP || r == -EINVAL || r == -ENOSYS) {
+			r = go_direct(x); /* a magic link, or openat2's stricter checks */
+			goto out;
+		}
+	} else if (arg_of_kind(d, LSCA_A_PATH, LSCA_A_PATH) >= 0) {
+		struct resolve rs;
+		long nr = d->nr;
+
+		r = resolve_call(&nr, a, &rs);
+		if (r == 0) {
+			r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+			if (r < 0)
+				r = -errno;
+		}
+		resolve_done(&rs);
+		if (r == RESOLVE_HERE) {
+			r = go_direct(x);
+			goto out;
+		}
+	} else {
+		r = syscall(d->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (r < 0)
+			r = -errno;
+	}
 	if (d->flags & LSCA_S_NEWFD) {
 		r = finish_openat(x, r, added_nonblock);
 	} else if (d->flags & LSCA_S_CWD) {

@@ -85,7 +85,31 @@ else
 	echo "note: unprivileged user namespaces are off here; that check did not run"
 fi
 
-# 7. a shim pointed at another unprivileged user's daemon refuses it
+# 7. paths through magic links (/proc/self/fd/N) would lead into lscad's own
+# fds, such as another client's cwd in a root-only directory
+# open itself, but reachable only through the root-only directory
+mkdir -m 755 "$WORK/rootonly/inner"
+printf 'top secret\n' >"$WORK/rootonly/inner/secret"
+chmod 644 "$WORK/rootonly/inner/secret"
+start_lscad
+(cd "$WORK/rootonly/inner" && exec env LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" \
+	"$PROBE" statloop:200000:500) >/dev/null &
+holder=$!
+sleep 0.3
+leaked=""
+for n in $(seq 3 40); do
+	out=$("${NOBODY[@]}" "$TESTBIN/hostile" "$LSCA_SOCK" read "/proc/self/fd/$n/secret" 2>&1) ||
+		true
+	case $out in *"-> "[0-9]*) leaked="$leaked $n" ;; esac
+done
+kill "$holder"
+wait "$holder" 2>/dev/null || true
+stop_lscad
+[ -z "$leaked" ] || fail "nobody read a root-only file through lscad's fd(s):$leaked"
+echo "ok: no path through /proc/self/fd/N (3..40) reached lscad's own files"
+pass=$((pass + 1))
+
+# 8. a shim pointed at another unprivileged user's daemon refuses it
 chmod 755 "$WORK"
 mkdir -m 1777 "$WORK/nobody-run"
 "${NOBODY[@]}" "$LSCAD" --socket "$WORK/nobody-run/s.sock" --stats-out "$WORK/nobody-run/stats" &
