@@ -142,48 +142,60 @@ bool creds_daemon_can_switch(void)
 	return daemon_root;
 }
 
-/* Back to the daemon's own identity: root with its permitted capabilities. */
-static int thread_restore(void)
+/* What a worker keeps besides the client's effective set: CAP_SYS_PTRACE,
+ * for pidfd_getfd on the client (its real uid stays 0, see below). It
+ * grants nothing through the calls lscad executes: their paths are walked
+ * without magic links (resolve.c) and procfs results are never served. */
+#define WORKER_CAPS (1ull << CAP_SYS_PTRACE)
+
+/* The fs identity and capabilities of the calling thread. Its real and
+ * saved uid stay 0: a thread whose real uid were the client's could be
+ * signalled by the client's user, and a SIGKILL to any thread kills lscad. */
+static int set_fs_identity(uid_t fsuid, gid_t fsgid, uint64_t caps)
 {
 	int r = cap_set_thread(daemon_cap_prm, daemon_cap_prm);
 
 	if (r < 0)
 		return r;
-	if (syscall(SYS_setresuid, 0, 0, 0) < 0 || syscall(SYS_setresgid, 0, 0, 0) < 0)
-		return -errno;
-	return 0;
+	syscall(SYS_setfsgid, fsgid);
+	if ((gid_t)syscall(SYS_setfsgid, -1) != fsgid)
+		return -EPERM;
+	syscall(SYS_setfsuid, fsuid);
+	if ((uid_t)syscall(SYS_setfsuid, -1) != fsuid)
+		return -EPERM;
+	/* the client's effective set, never more than ours */
+	return cap_set_thread((caps | WORKER_CAPS) & daemon_cap_prm, daemon_cap_prm);
 }
 
 int creds_apply_thread(const struct creds *c)
 {
-	int r;
+	int r = cap_set_thread(daemon_cap_prm, daemon_cap_prm);
 
-	r = thread_restore();
+	if (r == 0 && syscall(SYS_setgroups, c->ngroups, c->groups) < 0)
+		r = -errno;
+	if (r == 0)
+		r = set_fs_identity(c->fsuid, c->fsgid, c->cap_eff);
 	if (r < 0)
-		return r;
-	if (syscall(SYS_setgroups, c->ngroups, c->groups) < 0 ||
-	    syscall(SYS_setresgid, c->rgid, c->egid, c->egid) < 0)
-		goto fail;
-	syscall(SYS_setfsgid, c->fsgid);
-	if ((gid_t)syscall(SYS_setfsgid, -1) != c->fsgid)
-		goto fail;
-	/* saved uid 0 keeps our permitted set so we can switch again */
-	if (syscall(SYS_setresuid, c->ruid, c->euid, 0) < 0)
-		goto fail;
-	r = cap_set_thread(daemon_cap_prm, daemon_cap_prm);
-	if (r < 0)
-		goto fail;
-	syscall(SYS_setfsuid, c->fsuid);
-	if ((uid_t)syscall(SYS_setfsuid, -1) != c->fsuid)
-		goto fail;
-	/* exactly the client's effective set, never more than ours */
-	r = cap_set_thread(c->cap_eff & daemon_cap_prm, daemon_cap_prm);
-	if (r < 0)
-		goto fail;
-	return 0;
-fail:
-	r = errno ? -errno : -EPERM;
-	thread_restore();
-	cap_set_thread(0, daemon_cap_prm);
+		cap_set_thread(0, daemon_cap_prm); /* never act with ours */
 	return r;
+}
+
+/* access(2) without AT_EACCESS checks with the real ids, and with the
+ * permitted set only for a real root. */
+static uint64_t real_caps(const struct creds *c)
+{
+	return c->ruid == 0 ? c->cap_prm : 0;
+}
+
+bool creds_enter_real(const struct creds *c)
+{
+	if (c->ruid == c->fsuid && c->rgid == c->fsgid && real_caps(c) == c->cap_eff)
+		return false;
+	set_fs_identity(c->ruid, c->rgid, real_caps(c));
+	return true;
+}
+
+void creds_leave_real(const struct creds *c)
+{
+	set_fs_identity(c->fsuid, c->fsgid, c->cap_eff);
 }

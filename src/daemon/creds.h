@@ -45,9 +45,15 @@ int creds_init_daemon(void);
 /* The daemon runs as root and can act as any client. */
 bool creds_daemon_can_switch(void);
 
-/* Make the calling thread act as c: fs and real ids, groups, effective
- * capabilities. Returns 0 or -errno; on error the thread is left as root
- * with no effective capabilities beyond its own. */
+/* Make the calling thread act as c for file-system calls: fs ids, groups,
+ * effective capabilities (its real uid stays lscad's). Returns 0 or -errno;
+ * on error the thread is left with no effective capabilities. */
 int creds_apply_thread(const struct creds *c);
+
+/* Around a faccessat without AT_EACCESS (made with AT_EACCESS): take the
+ * client's real ids instead of its fs ids. enter returns whether it changed
+ * anything; leave undoes it. */
+bool creds_enter_real(const struct creds *c);
+void creds_leave_real(const struct creds *c);
 
 #endif /* LSCA_CREDS_H */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -169,13 +170,26 @@ long exec_call(struct lsca_call *call, void *arg)
 	} else if (arg_of_kind(d, LSCA_A_PATH, LSCA_A_PATH) >= 0) {
 		struct resolve rs;
 		long nr = d->nr;
+		bool real = false;
 
+		if (nr == __NR_faccessat) {
+			nr = __NR_faccessat2; /* the same check, with flags */
+			a[3] = 0;
+		}
+		if (nr == __NR_faccessat2 && !(a[3] & AT_EACCESS) && creds_daemon_can_switch()) {
+			/* the worker's real uid is lscad's: ask with the
+			 * client's real ids as fs ids instead */
+			a[3] |= AT_EACCESS;
+			real = creds_enter_real(&c->creds);
+		}
 		r = resolve_call(&nr, a, &rs);
 		if (r == 0) {
 			r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 			if (r < 0)
 				r = -errno;
 		}
+		if (real)
+			creds_leave_real(&c->creds);
 		resolve_done(&rs);
 		if (r == RESOLVE_HERE) {
 			r = go_direct(x);

@@ -85,7 +85,8 @@ static int parent(long a[6], int d, int p, struct resolve *rs, char *buf)
 	if (!slash || slash == path + end - 1)
 		return 0; /* one component (".." included) or "/": no walk to check */
 	if (slash == path) {
-		strcpy(buf, "/");
+		buf[0] = '/';
+		buf[1] = '\0';
 	} else {
 		memcpy(buf, path, (size_t)(slash - path));
 		buf[slash - path] = '\0';
@@ -115,13 +116,6 @@ int resolve_call(long *nr, long a[6], struct resolve *rs)
 	case __NR_faccessat2:
 		return whole(a, 0, 1, 3, AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH,
 			     AT_SYMLINK_NOFOLLOW, rs);
-	case __NR_faccessat:
-		/* faccessat has no flags: faccessat2 takes AT_EMPTY_PATH */
-		a[3] = 0;
-		r = whole(a, 0, 1, 3, 0, 0, rs);
-		if (r == 0 && a[3])
-			*nr = __NR_faccessat2;
-		return r;
 	case __NR_chdir:
 		r = whole(a, -1, 0, -1, 0, 0, rs);
 		if (r == 0 && rs->nfds) {

@@ -109,7 +109,32 @@ stop_lscad
 echo "ok: no path through /proc/self/fd/N (3..40) reached lscad's own files"
 pass=$((pass + 1))
 
-# 8. a shim pointed at another unprivileged user's daemon refuses it
+# 8. a worker acting for nobody must not become nobody's to signal: a
+# SIGKILL to any of its threads would kill the root daemon
+start_lscad
+"${NOBODY[@]}" env LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" "$PROBE" statloop:20000:500 \
+	>/dev/null &
+holder=$!
+sleep 0.3
+killed=""
+for task in /proc/"$LSCAD_PID"/task/*; do
+	if "${NOBODY[@]}" kill -KILL "${task##*/}" 2>/dev/null; then
+		killed="$killed ${task##*/}"
+	fi
+done
+sleep 0.1
+alive=yes
+kill -0 "$LSCAD_PID" 2>/dev/null || alive=no
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+stop_lscad
+if [ -n "$killed" ] || [ "$alive" != yes ]; then
+	fail "nobody could signal lscad (threads:$killed; alive: $alive)"
+fi
+echo "ok: nobody cannot signal any lscad thread, its worker included"
+pass=$((pass + 1))
+
+# 9. a shim pointed at another unprivileged user's daemon refuses it
 chmod 755 "$WORK"
 mkdir -m 1777 "$WORK/nobody-run"
 "${NOBODY[@]}" "$LSCAD" --socket "$WORK/nobody-run/s.sock" --stats-out "$WORK/nobody-run/stats" &
