@@ -118,14 +118,20 @@ static int open_fs_context(struct client *c)
 	struct lscad *d = c->d;
 	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)c->pid);
-	c->cwd_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (c->cwd_fd < 0)
+	struct stat st;
+
+	snprintf(c->cwd_link, sizeof(c->cwd_link), "/proc/%d/cwd", (int)c->pid);
+	c->cwd_fd = open(c->cwd_link, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->cwd_fd < 0 || fstat(c->cwd_fd, &st) < 0)
 		return -errno;
+	c->cwd_dev = st.st_dev;
+	c->cwd_ino = st.st_ino;
 	snprintf(path, sizeof(path), "/proc/%d/root", (int)c->pid);
 	c->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (c->root_fd < 0)
+	if (c->root_fd < 0 || fstat(c->root_fd, &st) < 0)
 		return -errno;
+	c->root_dev = st.st_dev;
+	c->root_ino = st.st_ino;
 	if (same_inode(c->root_fd, d->root_dev, d->root_ino)) {
 		close(c->root_fd);
 		c->root_fd = -1;
@@ -158,6 +164,14 @@ static const char *confinement(struct client *c)
 		return "it is in another mount namespace";
 	if (c->creds.seccomp)
 		return "it runs under a seccomp filter";
+	if (c->root_dev || c->root_ino) {
+		char path[64];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "/proc/%d/root", (int)c->pid);
+		if (stat(path, &st) < 0 || st.st_dev != c->root_dev || st.st_ino != c->root_ino)
+			return "its root changed after it attached";
+	}
 	return NULL;
 }
 

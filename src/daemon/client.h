@@ -34,8 +34,13 @@ struct client {
 	struct lsca_client_info info;
 	bool direct_only; /* served, but every call runs in the client */
 	const char *why_direct;
-	int cwd_fd;  /* O_PATH: the client's cwd, followed through chdir/fchdir */
+	int cwd_fd; /* O_PATH: the client's cwd, as the worker last followed it */
+	dev_t cwd_dev;
+	ino_t cwd_ino;
 	int root_fd; /* O_PATH: the client's root, -1 when it is ours */
+	dev_t root_dev;
+	ino_t root_ino;
+	char cwd_link[32]; /* /proc/PID/cwd */
 	int memfd;
 	struct lsca_ring ring; /* ring.hdr is shared; the layout is ours */
 	pthread_t thread;

@@ -94,6 +94,39 @@ static bool stat_on_proc(struct client *c, enum lsca_argkind kind, const void *o
 	return ((const struct stat *)out)->st_dev == c->d->proc_dev;
 }
 
+/* Follow the client's cwd as the kernel reports it now: it may have
+ * changed directory through a call the shim never saw (libc's
+ * nftw(FTW_CHDIR) does). One stat of /proc/PID/cwd per relative path. */
+static void follow_cwd(struct client *c)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(c->cwd_link, &st) < 0 || (st.st_dev == c->cwd_dev && st.st_ino == c->cwd_ino))
+		return; /* unchanged, or no /proc in the client's root */
+	fd = open(c->cwd_link, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fchdir(fd) < 0) {
+		close(fd);
+		return;
+	}
+	close(c->cwd_fd);
+	c->cwd_fd = fd;
+	c->cwd_dev = st.st_dev;
+	c->cwd_ino = st.st_ino;
+}
+
+/* A path that the kernel would resolve against the cwd. */
+static bool relative_to_cwd(const struct lsca_sysdesc *d, const long *a)
+{
+	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
+		if (d->kinds[i] == LSCA_A_PATH && ((const char *)a[i])[0] != '/' &&
+		    (i == 0 || d->kinds[i - 1] != LSCA_A_DIRFD || (int)a[i - 1] == AT_FDCWD))
+			return true;
+	return false;
+}
+
 long exec_call(struct lsca_call *call, void *arg)
 {
 	struct exec_ctx *x = arg;
@@ -161,6 +194,8 @@ long exec_call(struct lsca_call *call, void *arg)
 		added_nonblock = !(a[2] & O_NONBLOCK);
 		a[2] |= O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
 	}
+	if (relative_to_cwd(d, call->args))
+		follow_cwd(c);
 	if (d->flags & LSCA_S_NEWFD) {
 		r = resolve_openat((int)a[0], (const char *)a[1], a[2], a[3]);
 		if (r == -ELOOP || r == -EINVAL || r == -ENOSYS) {
@@ -206,9 +241,13 @@ long exec_call(struct lsca_call *call, void *arg)
 		if (r == 0) {
 			int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-			if (fd >= 0) {
+			if (fd >= 0 && fstat(fd, &st) == 0) {
 				close(c->cwd_fd);
 				c->cwd_fd = fd;
+				c->cwd_dev = st.st_dev;
+				c->cwd_ino = st.st_ino;
+			} else if (fd >= 0) {
+				close(fd);
 			}
 			x->resp_flags |= LSCA_RESP_LOCAL;
 		}

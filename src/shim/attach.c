@@ -286,18 +286,15 @@ bool shim_alive(void *arg)
 
 void shim_creds_changed(void)
 {
-	const struct lsca_ring *ring = shim.ring;
-
-	if (atomic_load(&shim.state) == SHIM_ATTACHED)
-		atomic_fetch_add_explicit(&ring->hdr->cred_epoch, 1, memory_order_release);
+	/* the state first: ring is set before ATTACHED is published */
+	if (atomic_load_explicit(&shim.state, memory_order_acquire) == SHIM_ATTACHED)
+		atomic_fetch_add_explicit(&shim.ring->hdr->cred_epoch, 1, memory_order_release);
 }
 
 void shim_umask_changed(mode_t mask)
 {
-	const struct lsca_ring *ring = shim.ring;
-
-	if (atomic_load(&shim.state) == SHIM_ATTACHED)
-		atomic_store_explicit(&ring->hdr->umask, mask & 0777, memory_order_release);
+	if (atomic_load_explicit(&shim.state, memory_order_acquire) == SHIM_ATTACHED)
+		atomic_store_explicit(&shim.ring->hdr->umask, mask & 0777, memory_order_release);
 }
 
 /* A forked child is another process: its own ring, its own daemon client. */

@@ -111,3 +111,11 @@ EXPORT mode_t umask(mode_t m)
 	shim_umask_changed(m);
 	return old;
 }
+
+/* A vfork child shares the parent's memory, so it would use the parent's
+ * ring, and lscad would take fds from the parent's table. fork() is a
+ * valid vfork(); its child gets a ring of its own. */
+EXPORT pid_t vfork(void)
+{
+	return fork();
+}

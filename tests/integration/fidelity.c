@@ -6,12 +6,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define GIB (1ul << 30)
@@ -161,6 +163,50 @@ static void large_transfers(void)
 	free(back);
 }
 
+static int walk_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	struct stat st;
+	int r;
+
+	(void)sb;
+	if (type != FTW_F)
+		return 0;
+	/* nftw changed directory behind the shim's back: a relative name
+	 * must still mean the entry, not the decoy beside the start */
+	r = stat(path + ftw->base, &st);
+	printf("nftw %s: stat %s -> %d size %lld\n", path, path + ftw->base, r,
+	       r ? -1LL : (long long)st.st_size);
+	return 0;
+}
+
+/* Calls libc makes behind the shim's back, and a vfork child. */
+static void hidden_chdir_and_vfork(void)
+{
+	char got[16] = {0};
+	int p[2];
+	pid_t pid;
+
+	mkdir("walk", 0755);
+	mkdir("walk/sub", 0755);
+	put("walk/sub/f", "ab");
+	put("f", "decoy!");
+	nftw("walk", walk_entry, 8, FTW_CHDIR | FTW_PHYS);
+	if (pipe(p) < 0)
+		return;
+	pid = vfork();
+	if (pid == 0) {
+		/* its own fd 1 now: the pipe, not the parent's stdout */
+		dup2(p[1], 1);
+		write(1, "child\n", 6);
+		_exit(0);
+	}
+	close(p[1]);
+	printf("vfork child wrote to its own fd 1: %zd\n", read(p[0], got, sizeof(got) - 1));
+	printf("it wrote: %s", got);
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2 || chdir(argv[1]) < 0) {
@@ -171,6 +217,7 @@ int main(int argc, char **argv)
 	fd_numbers_follow_the_process();
 	new_fds_are_real();
 	cwd_and_umask();
+	hidden_chdir_and_vfork();
 	large_transfers();
 	return 0;
 }
