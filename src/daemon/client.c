@@ -313,6 +313,7 @@ int client_attach(struct lscad *d, int conn, struct client **out)
 		client_free(c);
 		return r;
 	}
+	atomic_fetch_add_explicit(&d->live, 1, memory_order_relaxed);
 	/* the client has its own mapping now */
 	close(c->memfd);
 	c->memfd = -1;
@@ -358,22 +359,27 @@ static void fold_stats(struct client *c)
 	pthread_mutex_unlock(&d->stats_lock);
 }
 
+void client_put(struct client *c)
+{
+	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	fold_stats(c);
+	log_debug("pid %d (%s) detached", (int)c->pid, c->comm);
+	atomic_fetch_sub_explicit(&c->d->live, 1, memory_order_release);
+	client_free(c);
+}
+
 void client_detach(struct client *c)
 {
 	const struct lsca_ring *r = &c->ring;
 
 	atomic_store_explicit(&r->hdr->daemon_state, LSCA_DAEMON_GONE, memory_order_release);
-	if (c->thread_started) {
-		atomic_store_explicit(&c->stop, true, memory_order_release);
-		lsca_doorbell_kick(r);
-		pthread_join(c->thread, NULL);
-	}
+	atomic_store_explicit(&c->stop, true, memory_order_release);
+	lsca_doorbell_kick(r);
 	/* a living client waiting on a slot learns we are gone */
 	for (uint32_t i = 0; i < r->nslots; i++)
 		lsca_futex_wake(&lsca_ring_slot(r, i)->state, 1);
-	fold_stats(c);
-	log_debug("pid %d (%s) detached", (int)c->pid, c->comm);
-	client_free(c);
+	client_put(c);
 }
 
 int client_reidentify(struct client *c)

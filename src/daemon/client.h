@@ -44,7 +44,7 @@ struct client {
 	int memfd;
 	struct lsca_ring ring; /* ring.hdr is shared; the layout is ours */
 	pthread_t thread;
-	bool thread_started;
+	_Atomic int refs; /* the main loop's and the worker's */
 	_Atomic bool stop;
 	unsigned watch_sock, watch_pid; /* GLib sources */
 };
@@ -55,9 +55,14 @@ struct client {
  * client has been told why; returns -errno. */
 int client_attach(struct lscad *d, int conn, struct client **out);
 
-/* Stop the worker, fold the client's statistics into the daemon's, tell a
- * still-living client the daemon is gone, release everything. */
+/* Tell a still-living client the daemon is gone and stop its worker,
+ * without waiting for it: a worker stuck in a slow call (NFS, a lease
+ * break) must not stall the main loop. The last of the main loop and the
+ * worker to let go folds the statistics and frees the client. */
 void client_detach(struct client *c);
+
+/* Drop one reference (the worker's, when it ends). */
+void client_put(struct client *c);
 
 /* Re-read the client's credentials from the kernel and apply them to the
  * calling (worker) thread. */

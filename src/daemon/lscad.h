@@ -7,6 +7,7 @@
 #define LSCA_LSCAD_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -38,6 +39,7 @@ struct lscad {
 	ino_t userns_ino;
 	struct client *clients;
 	unsigned nclients;
+	_Atomic unsigned live; /* clients not freed yet, detached ones included */
 	pthread_mutex_t stats_lock;
 	struct lsca_summary stats; /* folded in as clients detach */
 };

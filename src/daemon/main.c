@@ -242,10 +242,16 @@ static int init_context(struct lscad *d)
 	return 0;
 }
 
+/* Detach everyone, then give their workers up to 5 s to finish what they
+ * are executing (their statistics arrive as they end). */
 static void shutdown_clients(struct lscad *d)
 {
 	while (d->clients)
 		client_unlink(d, d->clients);
+	for (int i = 0; i < 500 && atomic_load(&d->live); i++)
+		usleep(10000);
+	if (atomic_load(&d->live))
+		log_warn("%u worker(s) still busy at exit", atomic_load(&d->live));
 }
 
 int main(int argc, char **argv)

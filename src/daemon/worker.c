@@ -167,8 +167,10 @@ static void *worker_main(void *arg)
 			 c->comm, strerror(-r));
 		c->direct_only = true;
 		c->why_direct = "its worker could not take on its identity";
-		if (!w.in)
+		if (!w.in) {
+			client_put(c);
 			return NULL;
+		}
 	}
 	while (!atomic_load_explicit(&c->stop, memory_order_acquire)) {
 		int cpu = sched_getcpu();
@@ -198,15 +200,25 @@ static void *worker_main(void *arg)
 		idle_since = 0;
 	}
 	free(w.in);
+	spread_reset(&w);
+	client_put(c);
 	return NULL;
 }
 
 int worker_start(struct client *c)
 {
-	int r = pthread_create(&c->thread, NULL, worker_main, c);
+	pthread_attr_t attr;
+	int r;
 
-	if (r)
+	/* detached: nobody joins it; it drops its reference when it ends */
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	atomic_store(&c->refs, 2);
+	r = pthread_create(&c->thread, &attr, worker_main, c);
+	pthread_attr_destroy(&attr);
+	if (r) {
+		atomic_store(&c->refs, 1);
 		return -r;
-	c->thread_started = true;
+	}
 	return 0;
 }

@@ -137,8 +137,10 @@ static int do_attach(void)
 	fd = (int)SYS3(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return fd;
-	/* a daemon that stops answering must not hang the program */
+	/* a daemon that stops answering must not hang the program (a full
+	 * backlog blocks connect() for the send timeout) */
 	SYS5(SYS_setsockopt, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	SYS5(SYS_setsockopt, fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	r = (int)SYS3(SYS_connect, fd, &sa, sizeof(sa));
 	if (r < 0)
 		goto fail; /* no daemon: silent passthrough */
