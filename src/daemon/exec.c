@@ -197,7 +197,13 @@ long exec_call(struct lsca_call *call, void *arg)
 	if (relative_to_cwd(d, call->args))
 		follow_cwd(c);
 	if (d->flags & LSCA_S_NEWFD) {
-		r = resolve_openat((int)a[0], (const char *)a[1], a[2], a[3]);
+		r = resolve_open_kind((int)a[0], (const char *)a[1], a[2]);
+		if (r == RESOLVE_HERE) {
+			r = go_direct(x);
+			goto out;
+		}
+		if (r == 0)
+			r = resolve_openat((int)a[0], (const char *)a[1], a[2], a[3]);
 		if (r == -ELOOP || r == -EINVAL || r == -ENOSYS) {
 			r = go_direct(x); /* a magic link, or openat2's stricter checks */
 			goto out;

@@ -34,6 +34,23 @@ long resolve_openat(int dirfd, const char *path, long flags, long mode)
 	return walk(dirfd, path, (unsigned long)flags, creates ? (unsigned long)mode & 07777 : 0);
 }
 
+int resolve_open_kind(int dirfd, const char *path, long flags)
+{
+	long fd = walk(dirfd, path, O_PATH | (flags & (O_NOFOLLOW | O_DIRECTORY)), 0);
+	struct stat st;
+	int r;
+
+	if (fd == -ENOENT && (flags & O_CREAT))
+		return 0; /* it will be a new regular file */
+	if (fd < 0)
+		return fd == -ELOOP || fd == -EINVAL || fd == -ENOSYS ? RESOLVE_HERE : (int)fd;
+	r = fstat((int)fd, &st) < 0 ? -errno : 0;
+	close((int)fd);
+	if (r == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		r = RESOLVE_HERE;
+	return r;
+}
+
 static int keep(struct resolve *rs, long fd)
 {
 	rs->fds[rs->nfds++] = (int)fd;

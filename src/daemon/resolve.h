@@ -35,6 +35,11 @@ int resolve_call(long *nr, long a[6], struct resolve *rs);
  * -ELOOP and -EINVAL (openat2 is stricter about flags) mean RESOLVE_HERE. */
 long resolve_openat(int dirfd, const char *path, long flags, long mode);
 
+/* Before opening: what is there? 0 for a regular file or directory (or
+ * nothing, with O_CREAT), RESOLVE_HERE for anything whose opening acts
+ * (a FIFO lets a writer through, a device arms or rewinds), or -errno. */
+int resolve_open_kind(int dirfd, const char *path, long flags);
+
 /* Close what the walk opened. */
 void resolve_done(struct resolve *rs);
 
