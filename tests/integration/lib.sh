@@ -27,7 +27,8 @@ skip() {
 scratch() {
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/lsca-test.XXXXXX")
 	chmod 755 "$WORK"
-	trap 'rm -rf "$WORK"' EXIT
+	# a failing check must not leave its daemon behind
+	trap 'stop_lscad; rm -rf "$WORK"' EXIT
 }
 
 # proxied SUMMARY SYSCALL: how many calls of SYSCALL ran in lscad.

@@ -24,7 +24,7 @@ printf 'x\n' >"$WORK/file"
 # a bind mount needs a file to cover; an empty one preloads nothing
 if [ ! -e /etc/ld.so.preload ]; then
 	: >/etc/ld.so.preload
-	trap 'rm -f /etc/ld.so.preload; rm -rf "$WORK"' EXIT
+	trap 'stop_lscad; rm -f /etc/ld.so.preload; rm -rf "$WORK"' EXIT
 fi
 
 # the invoking user (nobody) runs a listener and names it in LSCA_SOCKET
