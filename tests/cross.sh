@@ -16,7 +16,7 @@ out=$build/aarch64
 mkdir -p "$out"
 cd "$src"
 flags=(-std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -pthread -Iinclude -Isrc/common)
-common=(src/common/req.c src/common/ring.c src/common/sysdesc.c)
+common=(src/common/fdpass.c src/common/req.c src/common/ring.c src/common/sysdesc.c)
 failed=0
 
 "$cc" "${flags[@]}" -shared -fvisibility=hidden -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=0 \

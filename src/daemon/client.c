@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../common/fdpass.h"
 #include "../common/ring.h"
 #include "log.h"
 #include "lscad.h"
@@ -25,52 +26,18 @@ static int send_welcome(int conn, uint32_t status, const char *reason, int fd)
 {
 	struct lsca_welcome w = {
 	    .magic = LSCA_PROTO_MAGIC, .version = LSCA_PROTO_VERSION, .status = status};
-	struct iovec iov = {.iov_base = &w, .iov_len = sizeof(w)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 
 	if (reason)
 		snprintf(w.reason, sizeof(w.reason), "%s", reason);
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&u, 0, sizeof(u));
-		msg.msg_control = u.buf;
-		msg.msg_controllen = sizeof(u.buf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	return sendmsg(conn, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
+	return lsca_send_fd(conn, &w, sizeof(w), fd, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 int client_send_fd(struct client *c, uint32_t slot, uint32_t seq, int fd)
 {
 	struct lsca_fdmsg m = {.magic = LSCA_PROTO_MAGIC, .slot = slot, .seq = seq};
-	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm;
 
-	memset(&u, 0, sizeof(u));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	/* never block a worker on a client that does not drain its socket */
-	return sendmsg(c->sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
+	return lsca_send_fd(c->sock, &m, sizeof(m), fd, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 static int peer_pidfd(int conn, pid_t pid)

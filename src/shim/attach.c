@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../common/fdpass.h"
 #include "../common/ring.h"
 #include "shim.h"
 
@@ -76,25 +77,10 @@ static int move_high(int fd)
 
 static int recv_welcome(int fd, struct lsca_welcome *w, int *memfd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {.iov_base = w, .iov_len = sizeof(*w)};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm;
-	long n;
+	long n = lsca_recv_fd(fd, w, sizeof(*w), memfd, NULL, MSG_CMSG_CLOEXEC);
 
-	*memfd = -1;
-	n = SYS3(SYS_recvmsg, fd, &msg, MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return (int)n;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(memfd, CMSG_DATA(cm), sizeof(int));
 	if (n != (long)sizeof(*w) || w->magic != LSCA_PROTO_MAGIC)
 		return -EPROTO;
 	w->reason[sizeof(w->reason) - 1] = '\0';

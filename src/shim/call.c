@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../common/fdpass.h"
 #include "../common/req.h"
 #include "../common/ring.h"
 #include "../common/sysdesc.h"
@@ -111,34 +112,22 @@ static long recv_fd(uint32_t slot, uint32_t seq, bool cloexec)
 	while (atomic_exchange_explicit(&shim.fd_lock, 1, memory_order_acquire))
 		lsca_cpu_relax();
 	while (r == -EAGAIN) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
 		struct lsca_fdmsg m;
-		struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-		struct msghdr msg = {.msg_iov = &iov,
-				     .msg_iovlen = 1,
-				     .msg_control = u.buf,
-				     .msg_controllen = sizeof(u.buf)};
-		struct cmsghdr *cm;
+		bool dropped;
 		long n;
-		int fd = -1;
+		int fd;
 
 		if (shim.stash_fd[slot] >= 0 && shim.stash_seq[slot] == seq) {
 			r = shim.stash_fd[slot];
 			shim.stash_fd[slot] = -1;
 			break;
 		}
-		n = syscall(SYS_recvmsg, shim.sock, &msg, MSG_CMSG_CLOEXEC);
+		n = lsca_recv_fd(shim.sock, &m, sizeof(m), &fd, &dropped, MSG_CMSG_CLOEXEC);
 		if (n < 0) {
-			r = errno == EAGAIN ? -EIO : -errno;
+			r = n == -EAGAIN ? -EIO : n;
 			break;
 		}
-		cm = CMSG_FIRSTHDR(&msg);
-		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-		if (msg.msg_flags & MSG_CTRUNC) {
+		if (dropped) {
 			/* the kernel dropped the fd: we are at our fd limit */
 			r = m.slot == slot && m.seq == seq ? -EMFILE : -EAGAIN;
 			continue;

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "proto.h"
 #include "req.h"
 #include "ring.h"
@@ -32,29 +33,14 @@ static int attach(const char *path, struct lsca_ring *r)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct lsca_hello h = {.magic = LSCA_PROTO_MAGIC, .version = LSCA_PROTO_VERSION};
 	struct lsca_welcome w = {0};
-	struct cmsghdr *cm;
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {.iov_base = &w, .iov_len = sizeof(w)};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
 	struct stat st;
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0), memfd = -1;
 	void *map;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || send(fd, &h, sizeof(h), 0) < 0 ||
-	    recvmsg(fd, &msg, 0) != (ssize_t)sizeof(w) || w.status != LSCA_WELCOME_OK)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm)
-		return -1;
-	memcpy(&memfd, CMSG_DATA(cm), sizeof(int));
-	if (fstat(memfd, &st) < 0)
+	    lsca_recv_fd(fd, &w, sizeof(w), &memfd, NULL, 0) != (long)sizeof(w) ||
+	    w.status != LSCA_WELCOME_OK || memfd < 0 || fstat(memfd, &st) < 0)
 		return -1;
 	map = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	if (map == MAP_FAILED || !lsca_ring_from_hdr(r, map, st.st_size))
@@ -88,33 +74,13 @@ static void scribble(const struct lsca_ring *r, uint32_t i, unsigned round)
 	memset(data, round % 5 ? 'A' : 0, 8192); /* unterminated paths, or empty ones */
 }
 
-static int recv_fd(int sock)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct lsca_fdmsg m;
-	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm;
-	int fd = -1;
-
-	if (recvmsg(sock, &msg, 0) < 0 || !(cm = CMSG_FIRSTHDR(&msg)))
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 /* openat(AT_FDCWD, path, O_RDONLY) through slot 0, then read it here */
 static int raw_read(int sock, struct lsca_ring *r, const char *path)
 {
 	const struct lsca_sysdesc *d = lsca_sysdesc(__NR_openat);
 	long a[6] = {AT_FDCWD, (long)path, O_RDONLY, 0};
 	struct lsca_slot *s = lsca_ring_slot(r, 0);
+	struct lsca_fdmsg m;
 	char buf[64];
 	int fd;
 
@@ -132,7 +98,7 @@ static int raw_read(int sock, struct lsca_ring *r, const char *path)
 		printf("read %s -> not served\n", path);
 		return 0;
 	}
-	fd = recv_fd(sock);
+	lsca_recv_fd(sock, &m, sizeof(m), &fd, NULL, 0);
 	printf("read %s -> %zd\n", path, fd < 0 ? -1 : read(fd, buf, sizeof(buf)));
 	return 0;
 }
