@@ -38,6 +38,7 @@ struct run {
 	char lscad[PATH_MAX];
 	char shim[PATH_MAX];
 	const char *summary_file;
+	FILE *summary; /* opened before the command runs: fail early */
 	const char *spin_us;
 	pid_t daemon;
 };
@@ -281,6 +282,10 @@ int ctl_run(int argc, char **argv)
 		usage(stderr);
 		return EXIT_LSCACTL;
 	}
+	if (r.summary_file && !(r.summary = fopen(r.summary_file, "we"))) {
+		fprintf(stderr, "lscactl: cannot write %s: %m\n", r.summary_file);
+		return EXIT_LSCACTL;
+	}
 	if (locate(&r) < 0 || make_runtime_dir(&r, sock_opt) < 0)
 		return EXIT_LSCACTL;
 	if (start_daemon(&r) < 0) {
@@ -304,18 +309,13 @@ int ctl_run(int argc, char **argv)
 	stop_daemon(&r);
 	if (lsca_summary_read(&sum, r.stats) < 0) {
 		fprintf(stderr, "lscactl: lscad left no summary in %s\n", r.stats);
-	} else if (r.summary_file) {
-		FILE *f = fopen(r.summary_file, "we");
-
-		if (!f) {
-			fprintf(stderr, "lscactl: cannot write %s: %m\n", r.summary_file);
-		} else {
-			summary_print(f, &sum);
-			fclose(f);
-		}
+	} else if (r.summary) {
+		summary_print(r.summary, &sum);
 	} else {
 		summary_print(stderr, &sum);
 	}
+	if (r.summary && fclose(r.summary) != 0)
+		fprintf(stderr, "lscactl: cannot write %s: %m\n", r.summary_file);
 	remove_runtime_dir(&r);
 	return code;
 }
