@@ -130,6 +130,15 @@ struct lsca_req {
 	uint64_t args[LSCA_MAX_ARGS];
 };
 
+/* Per slot, written by the thread that owns it: who that thread is (the
+ * kernel's tid), so lscad can take that thread's credentials, which Linux
+ * keeps per thread. Untrusted: lscad only looks it up under the client's
+ * own /proc/PID/task. */
+struct lsca_slot_meta {
+	_Atomic int32_t tid;
+	uint32_t reserved;
+};
+
 /* Per-slot, per-syscall counters written by the owning client thread only;
  * the daemon reads them when the client detaches. Untrusted: display only. */
 struct lsca_stat {
@@ -152,6 +161,7 @@ struct lsca_ring_hdr {
 	uint32_t data_size;
 	uint64_t size;
 	uint64_t off_slots;
+	uint64_t off_meta;
 	uint64_t off_data;
 	uint64_t off_stats;
 	uint32_t nstats;  /* stats rows per slot (LSCA_NOPS of the daemon) */

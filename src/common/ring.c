@@ -28,7 +28,9 @@ uint64_t lsca_ring_layout(struct lsca_ring *r, uint32_t nslots, uint32_t data_si
 	r->nstats = nstats;
 	off = ALIGN_UP(sizeof(struct lsca_ring_hdr), RING_PAGE);
 	r->off_slots = off;
-	off = ALIGN_UP(off + (uint64_t)nslots * sizeof(struct lsca_slot), RING_PAGE);
+	off += (uint64_t)nslots * sizeof(struct lsca_slot);
+	r->off_meta = off;
+	off = ALIGN_UP(off + (uint64_t)nslots * sizeof(struct lsca_slot_meta), RING_PAGE);
 	r->off_data = off;
 	off += (uint64_t)nslots * data_size;
 	r->off_stats = off;
@@ -48,6 +50,7 @@ void lsca_ring_init_hdr(const struct lsca_ring *r, uint32_t spin_ns)
 	h->nstats = r->nstats;
 	h->size = r->size;
 	h->off_slots = r->off_slots;
+	h->off_meta = r->off_meta;
 	h->off_data = r->off_data;
 	h->off_stats = r->off_stats;
 	h->spin_ns = spin_ns;

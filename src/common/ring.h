@@ -21,7 +21,7 @@
 struct lsca_ring {
 	struct lsca_ring_hdr *hdr;
 	uint64_t size;
-	uint64_t off_slots, off_data, off_stats;
+	uint64_t off_slots, off_meta, off_data, off_stats;
 	uint32_t nslots, data_size, nstats;
 };
 
@@ -40,6 +40,11 @@ bool lsca_ring_from_hdr(struct lsca_ring *r, struct lsca_ring_hdr *hdr, uint64_t
 static inline struct lsca_slot *lsca_ring_slot(const struct lsca_ring *r, uint32_t i)
 {
 	return (struct lsca_slot *)((char *)r->hdr + r->off_slots) + i;
+}
+
+static inline struct lsca_slot_meta *lsca_ring_meta(const struct lsca_ring *r, uint32_t i)
+{
+	return (struct lsca_slot_meta *)((char *)r->hdr + r->off_meta) + i;
 }
 
 static inline unsigned char *lsca_ring_data(const struct lsca_ring *r, uint32_t i)

@@ -250,7 +250,7 @@ int client_attach(struct lscad *d, int conn, struct client **out)
 			     .root_fd = -1,
 			     .memfd = -1};
 	c->pidfd = peer_pidfd(conn, uc.pid);
-	r = c->pidfd < 0 ? c->pidfd : creds_read(c->pid, c->pidfd, &c->creds);
+	r = c->pidfd < 0 ? c->pidfd : creds_read(c->pid, 0, c->pidfd, &c->creds);
 	if (r < 0) {
 		log_warn("cannot identify client pid %d: %s", (int)c->pid, strerror(-r));
 		send_welcome(conn, LSCA_WELCOME_ERROR, "lscad cannot identify this process", -1);
@@ -349,10 +349,10 @@ void client_detach(struct client *c)
 	client_put(c);
 }
 
-int client_reidentify(struct client *c)
+int client_reidentify(struct client *c, pid_t tid)
 {
 	struct creds n;
-	int r = creds_read(c->pid, c->pidfd, &n);
+	int r = creds_read(c->pid, tid, c->pidfd, &n);
 
 	if (r < 0)
 		return r;

@@ -64,9 +64,9 @@ void client_detach(struct client *c);
 /* Drop one reference (the worker's, when it ends). */
 void client_put(struct client *c);
 
-/* Re-read the client's credentials from the kernel and apply them to the
- * calling (worker) thread. */
-int client_reidentify(struct client *c);
+/* Re-read the credentials of the client's thread tid (0: the process)
+ * from the kernel and apply them to the calling (worker) thread. */
+int client_reidentify(struct client *c, pid_t tid);
 
 /* Send fd to the client for the call in slot/seq (before completing it). */
 int client_send_fd(struct client *c, uint32_t slot, uint32_t seq, int fd);

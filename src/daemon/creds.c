@@ -42,16 +42,23 @@ static int parse_ids(const char *s, unsigned v[4])
 	return sscanf(s, "%u %u %u %u", &v[0], &v[1], &v[2], &v[3]) == 4 ? 0 : -EINVAL;
 }
 
-int creds_read(pid_t pid, int pidfd, struct creds *out)
+int creds_read(pid_t pid, pid_t tid, int pidfd, struct creds *out)
 {
 	char path[64], buf[8192], *line, *save = NULL;
 	struct creds c = {.seccomp = 0};
 	unsigned got = 0, v[4];
 	ssize_t n;
-	int fd;
+	int fd = -1;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* under the client's own task/: a tid of another process is not there */
+	if (tid > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -109,11 +116,11 @@ bool creds_privileged(const struct creds *c)
 	return c->cap_eff || c->cap_prm;
 }
 
-bool creds_caps_current(pid_t pid, const struct creds *c)
+bool creds_caps_current(pid_t task, const struct creds *c)
 {
 	uint64_t eff = 0, prm = 0;
 
-	if (cap_get(pid, &eff, &prm) < 0)
+	if (cap_get(task, &eff, &prm) < 0)
 		return false;
 	return eff == c->cap_eff && prm == c->cap_prm;
 }

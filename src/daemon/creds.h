@@ -26,16 +26,18 @@ struct creds {
 	int seccomp; /* 0 none, 1 strict, 2 filter */
 };
 
-/* Read the credentials of pid; pidfd confirms the process is still the one
- * we hold. Returns 0 or -errno (-ESRCH when it is gone). */
-int creds_read(pid_t pid, int pidfd, struct creds *c);
+/* Read the credentials of pid's thread tid (0: of the process; a tid that
+ * is not one of pid's threads reads the process); pidfd confirms the
+ * process is still the one we hold. Returns 0 or -errno (-ESRCH: gone). */
+int creds_read(pid_t pid, pid_t tid, int pidfd, struct creds *c);
 
 /* The client holds capabilities: it could change its identity at any time. */
 bool creds_privileged(const struct creds *c);
 
-/* Whether the kernel's view of pid's capabilities still matches c (a cheap
- * check that catches every change of identity a privileged process makes). */
-bool creds_caps_current(pid_t pid, const struct creds *c);
+/* Whether the kernel's view of task's capabilities (a pid or a tid) still
+ * matches c: a cheap check that catches every change of identity a
+ * privileged process makes. */
+bool creds_caps_current(pid_t task, const struct creds *c);
 
 /* Same uids, gids and groups (for a daemon that cannot switch). */
 bool creds_same_ids(const struct creds *a, const struct creds *b);

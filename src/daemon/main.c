@@ -219,7 +219,7 @@ static int init_context(struct lscad *d)
 	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (pidfd < 0)
 		return -errno;
-	r = creds_read(getpid(), pidfd, &d->self);
+	r = creds_read(getpid(), 0, pidfd, &d->self);
 	close(pidfd);
 	if (r < 0)
 		return r;

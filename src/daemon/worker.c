@@ -59,7 +59,7 @@ static void spread_reset(struct worker *w)
  * its own credential changes (cred_epoch); a privileged client is also
  * checked against the kernel every call, so one that drops privileges
  * behind the shim's back cannot act with the old ones. */
-static int refresh_identity(struct worker *w)
+static int refresh_identity(struct worker *w, pid_t tid)
 {
 	struct client *c = w->c;
 	struct lsca_ring_hdr *h = c->ring.hdr;
@@ -67,10 +67,11 @@ static int refresh_identity(struct worker *w)
 	mode_t m = atomic_load_explicit(&h->umask, memory_order_relaxed) & 0777;
 	int r;
 
-	if (e != w->cred_epoch ||
-	    (creds_privileged(&c->creds) && !creds_caps_current(c->pid, &c->creds))) {
+	/* credentials are per thread: those of the thread that called */
+	if (e != w->cred_epoch || (creds_privileged(&c->creds) &&
+				   !creds_caps_current(tid > 0 ? tid : c->pid, &c->creds))) {
 		w->cred_epoch = e;
-		r = client_reidentify(c);
+		r = client_reidentify(c, tid);
 		if (r < 0) {
 			log_info("pid %d (%s): cannot act as its new identity (%s), calls stay "
 				 "direct",
@@ -118,7 +119,7 @@ static int serve(struct worker *w, uint32_t i)
 		resp.ret = err;
 		goto done;
 	}
-	refresh_identity(w);
+	refresh_identity(w, atomic_load_explicit(&lsca_ring_meta(r, i)->tid, memory_order_relaxed));
 	if (c->direct_only) {
 		resp.flags = LSCA_RESP_DIRECT;
 		goto done;

@@ -28,6 +28,8 @@
 struct shim shim = {.sock = -1};
 SHIM_TLS __thread int shim_depth;
 static SHIM_TLS __thread int tls_slot = -1;
+static SHIM_TLS __thread pid_t tls_tid;	       /* this thread, for lscad */
+static SHIM_TLS __thread const void *tls_told; /* the ring mapping we told our tid */
 static pthread_key_t slot_key;
 static pthread_once_t configured = PTHREAD_ONCE_INIT;
 static void shim_configure(void);
@@ -212,12 +214,26 @@ const struct lsca_ring *shim_ring(void)
 	return NULL;
 }
 
+/* Tell lscad which thread owns the slot, once per ring: credentials are
+ * per thread (glibc's setfsuid changes only the calling one). */
+static int tell_tid(const struct lsca_ring *ring, int slot)
+{
+	if (tls_told != ring->hdr) {
+		if (!tls_tid)
+			tls_tid = (pid_t)syscall(SYS_gettid);
+		atomic_store_explicit(&lsca_ring_meta(ring, (uint32_t)slot)->tid, tls_tid,
+				      memory_order_relaxed);
+		tls_told = ring->hdr;
+	}
+	return slot;
+}
+
 int shim_slot(const struct lsca_ring *ring)
 {
 	uint32_t n = ring->nslots < SHIM_MAX_SLOTS ? ring->nslots : SHIM_MAX_SLOTS;
 
 	if (tls_slot >= 0)
-		return (uint32_t)tls_slot < n ? tls_slot : -1;
+		return (uint32_t)tls_slot < n ? tell_tid(ring, tls_slot) : -1;
 	for (uint32_t i = 0; i < n; i++) {
 		_Atomic uint64_t *w = &shim.slot_bits[i / 64];
 		uint64_t bit = 1ull << (i % 64), old = atomic_load(w);
@@ -228,7 +244,8 @@ int shim_slot(const struct lsca_ring *ring)
 			tls_slot = (int)i;
 			/* released by the key's destructor when the thread ends */
 			pthread_setspecific(slot_key, (void *)(uintptr_t)(i + 1));
-			return (int)i;
+			tls_told = NULL;
+			return tell_tid(ring, (int)i);
 		}
 	}
 	return -1;
@@ -302,6 +319,8 @@ static void atfork_child(void)
 	memset(shim.slot_bits, 0, sizeof(shim.slot_bits));
 	if (tls_slot >= 0)
 		shim.slot_bits[tls_slot / 64] = 1ull << (tls_slot % 64);
+	tls_tid = 0; /* the child's thread is another task */
+	tls_told = NULL;
 	atomic_store(&shim.fd_lock, 0);
 	atomic_store(&shim.retry_at, 0);
 	atomic_store(&shim.state, SHIM_UNATTACHED);
