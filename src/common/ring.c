@@ -143,20 +143,16 @@ int lsca_slot_wait(const struct lsca_ring *r, struct lsca_slot *slot, uint64_t s
 		}
 		lsca_cpu_relax();
 	}
+	/* acq_rel: if this finds DONE, the answer is visible (acquire) */
 	s = atomic_fetch_or_explicit(&slot->state, LSCA_SLOT_WAITER, memory_order_acq_rel);
-	for (;;) {
-		if (LSCA_SLOT_BASE(s) == LSCA_SLOT_DONE) {
-			/* the completion's exchange replaced our flag or we set
-			 * it on DONE: make sure the state reads DONE (acquire) */
-			(void)atomic_load_explicit(&slot->state, memory_order_acquire);
-			return 0;
-		}
-		if (lsca_futex_wait(&slot->state, s | LSCA_SLOT_WAITER, WAIT_CHECK_NS) ==
-			-ETIMEDOUT &&
-		    alive && !alive(arg))
-			return -EPIPE;
+	while (LSCA_SLOT_BASE(s) != LSCA_SLOT_DONE) {
+		lsca_futex_wait(&slot->state, s | LSCA_SLOT_WAITER, WAIT_CHECK_NS);
 		s = atomic_load_explicit(&slot->state, memory_order_acquire);
+		/* woken or timed out without an answer: is anyone there? */
+		if (LSCA_SLOT_BASE(s) != LSCA_SLOT_DONE && alive && !alive(arg))
+			return -EPIPE;
 	}
+	return 0;
 }
 
 void lsca_worker_relax(uint64_t idle_ns, bool client_shares_cpu)
