@@ -177,7 +177,9 @@ static void *worker_main(void *arg)
 		int cpu = sched_getcpu();
 		unsigned served = 0;
 
-		atomic_store_explicit(&ring->hdr->worker_cpu, cpu, memory_order_relaxed);
+		/* only on change: the client reads this line while it spins */
+		if (atomic_load_explicit(&ring->hdr->worker_cpu, memory_order_relaxed) != cpu)
+			atomic_store_explicit(&ring->hdr->worker_cpu, cpu, memory_order_relaxed);
 		for (uint32_t i = 0; i < ring->nslots; i++)
 			if (lsca_slot_claim(lsca_ring_slot(ring, i))) {
 				client_cpu = serve(&w, i);
