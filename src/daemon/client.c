@@ -354,16 +354,24 @@ int client_reidentify(struct client *c, pid_t tid)
 	struct creds n;
 	int r = creds_read(c->pid, tid, c->pidfd, &n);
 
-	if (r < 0)
+	if (r < 0) {
+		c->why_direct = "its identity could not be read again";
 		return r;
+	}
 	c->creds = n;
-	if (confinement(c))
+	c->why_direct = confinement(c);
+	if (c->why_direct)
 		return -EPERM;
 	c->info.uid = n.ruid;
 	c->info.gid = n.rgid;
 	c->info.fsuid = n.fsuid;
 	c->info.fsgid = n.fsgid;
-	if (!creds_daemon_can_switch())
-		return creds_same_ids(&n, &c->d->self) ? 0 : -EPERM;
-	return creds_apply_thread(&n);
+	if (!creds_daemon_can_switch() && !creds_same_ids(&n, &c->d->self)) {
+		c->why_direct = "it took an identity this lscad cannot take on";
+		return -EPERM;
+	}
+	r = creds_daemon_can_switch() ? creds_apply_thread(&n) : 0;
+	if (r < 0)
+		c->why_direct = "lscad could not take on its new identity";
+	return r;
 }

@@ -65,7 +65,8 @@ void client_detach(struct client *c);
 void client_put(struct client *c);
 
 /* Re-read the credentials of the client's thread tid (0: the process)
- * from the kernel and apply them to the calling (worker) thread. */
+ * from the kernel and apply them to the calling (worker) thread. On
+ * failure (-errno) why_direct says why the client must go direct-only. */
 int client_reidentify(struct client *c, pid_t tid);
 
 /* Send fd to the client for the call in slot/seq (before completing it). */

@@ -73,11 +73,9 @@ static int refresh_identity(struct worker *w, pid_t tid)
 		w->cred_epoch = e;
 		r = client_reidentify(c, tid);
 		if (r < 0) {
-			log_info("pid %d (%s): cannot act as its new identity (%s), calls stay "
-				 "direct",
-				 (int)c->pid, c->comm, strerror(-r));
+			log_info("pid %d (%s): calls stay direct from now on: %s", (int)c->pid,
+				 c->comm, c->why_direct);
 			c->direct_only = true;
-			c->why_direct = "its identity changed beyond what lscad can take on";
 		}
 	}
 	if (m != w->umask) {

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <sys/prctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,4 +119,30 @@ EXPORT mode_t umask(mode_t m)
 EXPORT pid_t vfork(void)
 {
 	return fork();
+}
+
+/* prctl options after which lscad must look at the process again: a
+ * seccomp filter (lscad then leaves every call to the process, whose own
+ * filter would otherwise be bypassed), or a change of capabilities. */
+static int prctl_reshapes(int option)
+{
+	return option == PR_SET_SECCOMP || option == PR_SET_NO_NEW_PRIVS ||
+	       option == PR_CAPBSET_DROP || option == PR_SET_SECUREBITS ||
+	       option == PR_CAP_AMBIENT || option == PR_SET_KEEPCAPS;
+}
+
+EXPORT int prctl(int option, ...)
+{
+	unsigned long a[4];
+	va_list ap;
+	long r;
+
+	va_start(ap, option);
+	for (int i = 0; i < 4; i++)
+		a[i] = va_arg(ap, unsigned long);
+	va_end(ap);
+	r = syscall(SYS_prctl, option, a[0], a[1], a[2], a[3]);
+	if (r >= 0 && prctl_reshapes(option))
+		shim_creds_changed();
+	return (int)r;
 }

@@ -7,12 +7,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -195,6 +200,29 @@ static void per_thread_identity(void)
 	printf("main thread again: /etc/shadow %s\n", open_result("/etc/shadow"));
 }
 
+/* A program that sandboxes itself after it attached: lscad must not go on
+ * making for it the calls its own filter now refuses. */
+static void seccomp_after_attach(void)
+{
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = 4, .filter = f};
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		printf("before its own seccomp filter: open %s\n", open_result("one"));
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+		printf("after its own seccomp filter: open %s\n", open_result("one"));
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+}
+
 static int walk_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
 	struct stat st;
@@ -252,6 +280,7 @@ int main(int argc, char **argv)
 	cwd_and_umask();
 	hidden_chdir_and_vfork();
 	per_thread_identity();
+	seccomp_after_attach();
 	large_transfers();
 	return 0;
 }
