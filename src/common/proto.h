@@ -98,7 +98,7 @@ enum lsca_resp_flags {
 struct lsca_resp {
 	int64_t ret; /* >= 0 result, < 0 -errno */
 	uint32_t flags;
-	uint32_t out_len; /* output bytes at data offset 0 */
+	uint32_t reserved0;
 	uint32_t seq;
 	uint32_t reserved;
 };
@@ -154,7 +154,9 @@ enum lsca_daemon_state {
 };
 
 struct lsca_ring_hdr {
-	/* written by the daemon before the ring is passed; read-only after */
+	/* written by the daemon before the ring is passed. The client can
+	 * write here too: the daemon never reads these back (struct lsca_ring
+	 * keeps its own copy), the shim checks them once at attach. */
 	uint32_t magic;
 	uint32_t version;
 	uint32_t nslots;

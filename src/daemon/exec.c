@@ -45,28 +45,16 @@ static bool servable_file(struct client *c, int fd)
 	return S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
 }
 
-static long finish_openat(struct exec_ctx *x, long r, bool added_nonblock)
+static long finish_openat(struct exec_ctx *x, long r)
 {
 	struct client *c = x->c;
-	int fd = (int)r, fl, e;
+	int fd = (int)r, e;
 
-	if (r < 0) {
-		/* with O_NONBLOCK added, a FIFO without writer or a leased file
-		 * answers differently than the client's own open would */
-		if (added_nonblock && (r == -ENXIO || r == -EAGAIN || r == -EWOULDBLOCK))
-			return go_direct(x);
+	if (r < 0)
 		return r;
-	}
 	if (!servable_file(c, fd)) {
 		close(fd);
 		return go_direct(x);
-	}
-	if (added_nonblock) {
-		fl = fcntl(fd, F_GETFL);
-		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-			close(fd);
-			return go_direct(x);
-		}
 	}
 	e = client_send_fd(c, x->slot, x->seq, fd);
 	close(fd);
@@ -133,7 +121,6 @@ long exec_call(struct lsca_call *call, void *arg)
 	struct client *c = x->c;
 	const struct lsca_sysdesc *d = lsca_sysdesc(call->nr);
 	int fetched[LSCA_MAX_ARGS], nfetched = 0, first_fd = -1;
-	bool added_nonblock = false;
 	struct iovec iov;
 	long a[LSCA_MAX_ARGS], r;
 	struct stat st;
@@ -188,12 +175,8 @@ long exec_call(struct lsca_call *call, void *arg)
 		}
 		x->resp_flags |= LSCA_RESP_REGULAR;
 	}
-	if (d->flags & LSCA_S_NEWFD) {
-		/* O_NONBLOCK: a FIFO must not hold the worker in open();
-		 * O_NOCTTY: a terminal must never become lscad's */
-		added_nonblock = !(a[2] & O_NONBLOCK);
-		a[2] |= O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
-	}
+	if (d->flags & LSCA_S_NEWFD)
+		a[2] |= O_CLOEXEC | O_NOCTTY; /* a terminal never becomes lscad's */
 	if (relative_to_cwd(d, call->args))
 		follow_cwd(c);
 	if (d->flags & LSCA_S_NEWFD) {
@@ -242,7 +225,7 @@ long exec_call(struct lsca_call *call, void *arg)
 			r = -errno;
 	}
 	if (d->flags & LSCA_S_NEWFD) {
-		r = finish_openat(x, r, added_nonblock);
+		r = finish_openat(x, r);
 	} else if (d->flags & LSCA_S_CWD) {
 		if (r == 0) {
 			int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
