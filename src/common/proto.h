@@ -77,6 +77,20 @@ struct lsca_fdmsg {
 	uint32_t reserved;
 };
 
+/* What the shim does when lscad is gone (config daemon.on_failure). */
+enum lsca_on_failure {
+	LSCA_ON_FAILURE_PASSTHROUGH = 0, /* run the calls directly */
+	LSCA_ON_FAILURE_DENY = 1,	 /* fail them with EIO */
+};
+
+/* Where a syscall runs (the placement table, read-only in every client). */
+enum lsca_placement {
+	LSCA_PLACE_DERIVED = 0, /* config only: follow the plugins */
+	LSCA_PLACE_PROXY = 1,	/* lscad executes it */
+	LSCA_PLACE_OBSERVE = 2, /* the client executes it and posts it */
+	LSCA_PLACE_DIRECT = 3,	/* the client executes it; lscad never sees it */
+};
+
 /* ---- ring ---- */
 
 enum lsca_slot_state {

@@ -12,6 +12,7 @@ int main(void)
 #ifndef LSCA_RING_ONLY /* the ThreadSanitizer build runs the ring alone */
 	srunner_add_suite(sr, req_suite());
 	srunner_add_suite(sr, dispatch_suite());
+	srunner_add_suite(sr, config_suite());
 #endif
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
