@@ -7,12 +7,15 @@
  *
  * Attach: the shim connects a SOCK_SEQPACKET socket and sends lsca_hello. The
  * daemon identifies the peer from the kernel (SO_PEERCRED, a pidfd), answers
- * lsca_welcome and, on success, passes the client's private memfd ring with
- * SCM_RIGHTS. Protocol versions must match exactly; otherwise both refuse.
+ * lsca_welcome and, on success, passes two fds with SCM_RIGHTS: the client's
+ * private memfd ring, and the placement table (one for all clients, sealed
+ * against writable mappings: the client maps it read-only). Protocol
+ * versions must match exactly; otherwise both refuse.
  *
  * Ring (one memfd per client, size sealed):
  *
- *   [ lsca_ring_hdr | lsca_slot[nslots] | data[nslots][data_size] | stats ]
+ *   [ lsca_ring_hdr | lsca_slot[nslots] | meta | data[nslots][data_size] |
+ *     stats | lsca_evlog[nslots] | events[nslots][LSCA_EVLOG_SIZE] ]
  *
  * A client thread owns one slot. It writes the request and its input data,
  * then publishes SUBMITTED with a release store and rings the doorbell. The
@@ -30,6 +33,13 @@
  *     bumps the doorbell (the futex word) and wakes it. A seq_cst fence on
  *     each side orders store-then-load (Dekker), so while the worker is awake
  *     a submission writes no line the worker polls but the slot itself.
+ *
+ * Observed calls (placement "observe") run in the client, which appends a
+ * record (lsca_event) to its thread's event log: a single-producer,
+ * single-consumer byte ring per slot. The client wakes a sleeping worker only
+ * when its log passes half full; otherwise the worker drains the logs when
+ * it wakes anyway, or after at most LSCA_EVLOG_DRAIN_MS. Records survive the
+ * client: a process that exits leaves its last events for the worker.
  */
 #ifndef LSCA_PROTO_H
 #define LSCA_PROTO_H
@@ -39,12 +49,14 @@
 #include <stdint.h>
 
 #define LSCA_PROTO_MAGIC   0x4c534341u /* "LSCA" */
-#define LSCA_PROTO_VERSION 1u
+#define LSCA_PROTO_VERSION 2u
 
 #define LSCA_DEFAULT_SOCKET "/run/lsca/lscad.sock"
 #define LSCA_MAX_ARGS	    6
 
 /* ---- handshake (socket messages) ---- */
+
+#define LSCA_WELCOME_FDS 2 /* the ring, the placement table */
 
 struct lsca_hello {
 	uint32_t magic;
@@ -89,6 +101,19 @@ enum lsca_placement {
 	LSCA_PLACE_PROXY = 1,	/* lscad executes it */
 	LSCA_PLACE_OBSERVE = 2, /* the client executes it and posts it */
 	LSCA_PLACE_DIRECT = 3,	/* the client executes it; lscad never sees it */
+};
+
+#define LSCA_PLACE_NR 512 /* syscall numbers the table covers */
+
+/* The placement table: one page, written by lscad only (clients cannot map
+ * it writable: F_SEAL_FUTURE_WRITE). lscad rewrites it in place on reload;
+ * a client reads one entry per call. */
+struct lsca_place_table {
+	uint32_t magic;
+	uint32_t version;
+	_Atomic uint32_t gen; /* bumped on every change */
+	uint32_t reserved;
+	_Atomic uint8_t place[LSCA_PLACE_NR]; /* enum lsca_placement, never DERIVED */
 };
 
 /* ---- ring ---- */
@@ -159,8 +184,43 @@ struct lsca_stat {
 	uint64_t calls;
 	uint64_t errors;
 	uint64_t direct;
+	uint64_t observed;
 	uint64_t ns; /* total latency */
 };
+
+/* ---- observed calls ---- */
+
+#define LSCA_EVLOG_SIZE	    (64u * 1024u) /* bytes of records per slot */
+#define LSCA_EVLOG_DRAIN_MS 100		  /* a sleeping worker drains at least this often */
+
+/* One thread's event log: head is the client's (bytes written), tail the
+ * worker's (bytes consumed); both only grow. */
+struct lsca_evlog {
+	_Alignas(64) _Atomic uint64_t head;
+	_Alignas(64) _Atomic uint64_t tail;
+};
+
+enum lsca_event_flags {
+	LSCA_EV_PAD = 1u << 0, /* filler up to the end of the log: skip */
+};
+
+/* A record, 8-byte aligned, never split by the end of the log. For a path
+ * argument, args[i] is the offset of its NUL-terminated string from the
+ * start of the record; other pointer arguments are 0. Untrusted: the worker
+ * copies a record once and checks every offset. */
+struct lsca_event {
+	uint32_t len; /* whole record, a multiple of 8 */
+	uint16_t nr;
+	uint16_t flags; /* lsca_event_flags */
+	int32_t tid;
+	uint32_t reserved;
+	int64_t ret;	     /* >= 0 result, < 0 -errno */
+	uint64_t time_ns;    /* CLOCK_REALTIME at the start */
+	uint64_t latency_ns; /* as the client measured it */
+	uint64_t args[LSCA_MAX_ARGS];
+};
+
+#define LSCA_EVENT_MAX (sizeof(struct lsca_event) + 2 * 4096) /* two paths at most */
 
 enum lsca_daemon_state {
 	LSCA_DAEMON_RUNNING = 1,
@@ -183,7 +243,9 @@ struct lsca_ring_hdr {
 	uint32_t nstats;  /* stats rows per slot (LSCA_NOPS of the daemon) */
 	uint32_t spin_ns; /* how long a client spins before sleeping */
 	uint32_t flags;
-	uint32_t reserved0;
+	uint32_t on_failure; /* enum lsca_on_failure: when lscad goes away */
+	uint64_t off_evlog;
+	uint64_t off_events;
 	/* shared, each on its own cache line */
 	_Alignas(64) _Atomic uint32_t daemon_state;
 	_Atomic int32_t worker_cpu;		       /* daemon: CPU its worker last ran on */

@@ -5,6 +5,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <string.h>
 #include <unistd.h>
 
 #define RING_PAGE      4096u
@@ -35,6 +36,10 @@ uint64_t lsca_ring_layout(struct lsca_ring *r, uint32_t nslots, uint32_t data_si
 	off += (uint64_t)nslots * data_size;
 	r->off_stats = off;
 	off += (uint64_t)(nslots + 1) * nstats * sizeof(struct lsca_stat);
+	r->off_evlog = off = ALIGN_UP(off, RING_PAGE);
+	off += (uint64_t)nslots * sizeof(struct lsca_evlog);
+	r->off_events = off = ALIGN_UP(off, RING_PAGE);
+	off += (uint64_t)nslots * LSCA_EVLOG_SIZE;
 	r->size = ALIGN_UP(off, RING_PAGE);
 	return r->size;
 }
@@ -53,6 +58,8 @@ void lsca_ring_init_hdr(const struct lsca_ring *r, uint32_t spin_ns)
 	h->off_meta = r->off_meta;
 	h->off_data = r->off_data;
 	h->off_stats = r->off_stats;
+	h->off_evlog = r->off_evlog;
+	h->off_events = r->off_events;
 	h->spin_ns = spin_ns;
 	atomic_store_explicit(&h->worker_cpu, -1, memory_order_relaxed);
 	atomic_store_explicit(&h->daemon_state, LSCA_DAEMON_RUNNING, memory_order_release);
@@ -68,7 +75,8 @@ bool lsca_ring_from_hdr(struct lsca_ring *r, struct lsca_ring_hdr *hdr, uint64_t
 		return false;
 	if (want.size != hdr->size || want.size != mapped_size ||
 	    want.off_slots != hdr->off_slots || want.off_data != hdr->off_data ||
-	    want.off_stats != hdr->off_stats)
+	    want.off_stats != hdr->off_stats || want.off_evlog != hdr->off_evlog ||
+	    want.off_events != hdr->off_events)
 		return false;
 	*r = want;
 	return true;
@@ -193,7 +201,19 @@ static bool any_submitted(const struct lsca_ring *r)
 	return false;
 }
 
-void lsca_worker_sleep(const struct lsca_ring *r, const _Atomic bool *stop, uint64_t timeout_ns)
+/* A log the client will not wake us for again: it passed half full. */
+static bool any_log_half_full(const struct lsca_ring *r, const uint64_t *tails)
+{
+	for (uint32_t i = 0; tails && i < r->nslots; i++)
+		if (atomic_load_explicit(&lsca_ring_evlog(r, i)->head, memory_order_acquire) -
+			tails[i] >=
+		    LSCA_EVLOG_SIZE / 2)
+			return true;
+	return false;
+}
+
+void lsca_worker_sleep(const struct lsca_ring *r, const _Atomic bool *stop, uint64_t timeout_ns,
+		       const uint64_t *tails)
 {
 	struct lsca_ring_hdr *hdr = r->hdr;
 	uint32_t bell;
@@ -203,7 +223,8 @@ void lsca_worker_sleep(const struct lsca_ring *r, const _Atomic bool *stop, uint
 	/* the doorbell before the rescan: a client that bumps it later makes
 	 * the futex wait return at once */
 	bell = atomic_load_explicit(&hdr->doorbell, memory_order_acquire);
-	if (!atomic_load_explicit(stop, memory_order_acquire) && !any_submitted(r))
+	if (!atomic_load_explicit(stop, memory_order_acquire) && !any_submitted(r) &&
+	    !any_log_half_full(r, tails))
 		lsca_futex_wait(&hdr->doorbell, bell, timeout_ns);
 	atomic_store_explicit(&hdr->worker_sleeping, 0, memory_order_relaxed);
 }
@@ -214,4 +235,72 @@ void lsca_doorbell_kick(const struct lsca_ring *r)
 
 	atomic_fetch_add_explicit(&hdr->doorbell, 1, memory_order_release);
 	lsca_futex_wake(&hdr->doorbell, 1);
+}
+
+/* Make the worker look now, asleep or not. */
+static __attribute__((noinline)) void wake_worker(struct lsca_ring_hdr *hdr)
+{
+	/* store head, then load worker_sleeping: pairs with lsca_worker_sleep */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&hdr->worker_sleeping, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&hdr->doorbell, 1, memory_order_release);
+		lsca_futex_wake(&hdr->doorbell, 1);
+	}
+}
+
+void *lsca_evlog_reserve(const struct lsca_ring *r, uint32_t i, uint32_t len, uint32_t *advance)
+{
+	struct lsca_evlog *log = lsca_ring_evlog(r, i);
+	unsigned char *base = lsca_ring_events(r, i);
+	/* head is ours alone; tail only grows */
+	uint64_t head = atomic_load_explicit(&log->head, memory_order_relaxed);
+	uint64_t tail = atomic_load_explicit(&log->tail, memory_order_acquire);
+	uint32_t pos = (uint32_t)(head % LSCA_EVLOG_SIZE), to_end = LSCA_EVLOG_SIZE - pos;
+	uint32_t need = len <= to_end ? len : to_end + len;
+
+	if (head - tail > LSCA_EVLOG_SIZE || LSCA_EVLOG_SIZE - (head - tail) < need)
+		return NULL;
+	*advance = need;
+	if (len <= to_end)
+		return base + pos;
+	/* a record never wraps: fill up to the end and start over at 0 */
+	struct lsca_event pad = {.len = to_end, .flags = LSCA_EV_PAD};
+	memcpy(base + pos, &pad, 8); /* len, nr, flags: all a reader needs */
+	return base;
+}
+
+void lsca_evlog_commit(const struct lsca_ring *r, uint32_t i, uint32_t advance)
+{
+	struct lsca_evlog *log = lsca_ring_evlog(r, i);
+	uint64_t head = atomic_load_explicit(&log->head, memory_order_relaxed);
+	uint64_t tail = atomic_load_explicit(&log->tail, memory_order_relaxed);
+	uint64_t half = LSCA_EVLOG_SIZE / 2;
+
+	atomic_store_explicit(&log->head, head + advance, memory_order_release);
+	/* wake only on crossing half full: the worker drains on its own
+	 * timer otherwise, so a steady trickle costs no wake-ups */
+	if (head - tail < half && head + advance - tail >= half)
+		wake_worker(r->hdr);
+}
+
+int lsca_evlog_wait_room(const struct lsca_ring *r, uint32_t i, lsca_alive_fn alive, void *arg)
+{
+	struct lsca_evlog *log = lsca_ring_evlog(r, i);
+	uint64_t head = atomic_load_explicit(&log->head, memory_order_relaxed);
+	uint64_t tail0 = atomic_load_explicit(&log->tail, memory_order_acquire);
+	struct timespec nap = {.tv_nsec = 100000};
+
+	lsca_doorbell_kick(r);
+	for (unsigned n = 1;; n++) {
+		uint64_t tail = atomic_load_explicit(&log->tail, memory_order_acquire);
+
+		if (tail != tail0 || head - tail < LSCA_EVLOG_SIZE / 2)
+			return 0;
+		if (n % 2000 == 0) { /* every 200 ms asleep */
+			if (!alive(arg))
+				return -EPIPE;
+			lsca_doorbell_kick(r);
+		}
+		syscall(SYS_nanosleep, &nap, NULL);
+	}
 }

@@ -21,7 +21,7 @@
 struct lsca_ring {
 	struct lsca_ring_hdr *hdr;
 	uint64_t size;
-	uint64_t off_slots, off_meta, off_data, off_stats;
+	uint64_t off_slots, off_meta, off_data, off_stats, off_evlog, off_events;
 	uint32_t nslots, data_size, nstats;
 };
 
@@ -58,6 +58,16 @@ static inline struct lsca_stat *lsca_ring_stats(const struct lsca_ring *r, uint3
 	return (struct lsca_stat *)((char *)r->hdr + r->off_stats) + (uint64_t)i * r->nstats;
 }
 
+static inline struct lsca_evlog *lsca_ring_evlog(const struct lsca_ring *r, uint32_t i)
+{
+	return (struct lsca_evlog *)((char *)r->hdr + r->off_evlog) + i;
+}
+
+static inline unsigned char *lsca_ring_events(const struct lsca_ring *r, uint32_t i)
+{
+	return (unsigned char *)r->hdr + r->off_events + (uint64_t)i * LSCA_EVLOG_SIZE;
+}
+
 /* A round trip to an awake daemon on another CPU takes about a microsecond:
  * a worker spins this long before it starts yielding. */
 #define LSCA_PURE_SPIN_NS 3000u
@@ -78,6 +88,14 @@ static inline uint64_t lsca_now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no kernel entry */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t lsca_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts); /* vDSO too */
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -102,6 +120,16 @@ typedef bool (*lsca_alive_fn)(void *arg);
 int lsca_slot_wait(const struct lsca_ring *r, struct lsca_slot *slot, uint64_t spin_ns,
 		   lsca_alive_fn alive, void *arg);
 
+/* Observed calls: reserve len bytes (a multiple of 8, at most
+ * LSCA_EVENT_MAX) in the event log of slot i. Returns where to write the
+ * record and in *advance what to commit, or NULL when the log has no room. */
+void *lsca_evlog_reserve(const struct lsca_ring *r, uint32_t i, uint32_t len, uint32_t *advance);
+/* Publish the reserved record; wakes the worker when the log passes half. */
+void lsca_evlog_commit(const struct lsca_ring *r, uint32_t i, uint32_t advance);
+/* The log is full: wake the worker and wait until it has made room.
+ * Returns 0, or -EPIPE when alive() says the daemon is gone. */
+int lsca_evlog_wait_room(const struct lsca_ring *r, uint32_t i, lsca_alive_fn alive, void *arg);
+
 /* ---- daemon side ---- */
 
 /* Take a SUBMITTED slot; false if it is not submitted (or the client raced). */
@@ -115,8 +143,10 @@ void lsca_worker_relax(uint64_t idle_ns, bool client_shares_cpu);
 
 /* The worker found nothing to do: sleep (up to timeout_ns, 0 for ever)
  * until a client submits or the daemon kicks, unless a slot is already
- * submitted or *stop is set. */
-void lsca_worker_sleep(const struct lsca_ring *r, const _Atomic bool *stop, uint64_t timeout_ns);
+ * submitted, an event log is half full past tails[] (the worker's own
+ * consumed counts, may be NULL) or *stop is set. */
+void lsca_worker_sleep(const struct lsca_ring *r, const _Atomic bool *stop, uint64_t timeout_ns,
+		       const uint64_t *tails);
 /* Wake a sleeping worker (the daemon's own, after setting its stop flag). */
 void lsca_doorbell_kick(const struct lsca_ring *r);
 

@@ -18,12 +18,13 @@ int lsca_summary_write(const struct lsca_summary *s, const char *path)
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "lsca-stats 1\nclients %" PRIu64 "\n", s->clients);
+	fprintf(f, "lsca-stats 2\nclients %" PRIu64 "\n", s->clients);
 	for (unsigned i = 0; i < LSCA_NOPS; i++) {
 		const struct lsca_stat *o = &s->op[i];
 
-		fprintf(f, "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-			lsca_sysdesc_op(i)->name, o->calls, o->errors, o->direct, o->ns);
+		fprintf(f, "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+			lsca_sysdesc_op(i)->name, o->calls, o->errors, o->direct, o->observed,
+			o->ns);
 	}
 	if (fflush(f) != 0 || ferror(f))
 		r = -errno;
@@ -47,12 +48,12 @@ int lsca_summary_read(struct lsca_summary *s, const char *path)
 		return -errno;
 	memset(s, 0, sizeof(*s));
 	if (fscanf(f, "lsca-stats %d clients %" SCNu64, &version, &s->clients) != 2 ||
-	    version != 1) {
+	    version != 2) {
 		fclose(f);
 		return -EINVAL;
 	}
-	while (fscanf(f, "%63s %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, name, &o.calls,
-		      &o.errors, &o.direct, &o.ns) == 5) {
+	while (fscanf(f, "%63s %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, name,
+		      &o.calls, &o.errors, &o.direct, &o.observed, &o.ns) == 6) {
 		for (unsigned i = 0; i < LSCA_NOPS; i++)
 			if (!strcmp(lsca_sysdesc_op(i)->name, name))
 				s->op[i] = o;

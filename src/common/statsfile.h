@@ -3,9 +3,9 @@
  * statsfile.h - the per-syscall summary lscad writes when it exits
  * (--stats-out) and `lscactl run` reads back to print.
  *
- *   lsca-stats 1
+ *   lsca-stats 2
  *   clients N
- *   NAME CALLS ERRORS DIRECT NANOSECONDS      (one line per syscall)
+ *   NAME CALLS ERRORS DIRECT OBSERVED NANOSECONDS      (one line per syscall)
  */
 #ifndef LSCA_STATSFILE_H
 #define LSCA_STATSFILE_H

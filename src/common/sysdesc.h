@@ -12,23 +12,27 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <lsca/plugin.h>
 #include <sys/syscall.h>
 
 #include "proto.h"
 
+/* The argument kinds are the plugin ABI's (<lsca/plugin.h>): a handler sees
+ * exactly the kinds the transport uses. */
 enum lsca_argkind {
-	LSCA_A_NONE = 0,
-	LSCA_A_INT,    /* passed as is (flags, mode, offset, whence) */
-	LSCA_A_FD,     /* the client's fd number: the daemon fetches that file */
-	LSCA_A_DIRFD,  /* AT_FDCWD or an fd */
-	LSCA_A_PATH,   /* NUL-terminated string, copied in */
-	LSCA_A_INBUF,  /* bytes copied in; length is the next argument */
-	LSCA_A_OUTBUF, /* bytes copied out; length is the next argument */
-	LSCA_A_IOVIN,  /* iovec in, sent flat; the next argument is the count */
-	LSCA_A_IOVOUT, /* iovec out, returned flat; the next argument is the count */
-	LSCA_A_LEN,    /* length of the preceding buffer */
-	LSCA_A_STAT,   /* struct stat out */
-	LSCA_A_STATX,  /* struct statx out */
+	LSCA_A_NONE = LSCA_ARG_NONE,
+	LSCA_A_INT = LSCA_ARG_INT,	 /* passed as is (flags, mode, offset, whence) */
+	LSCA_A_FD = LSCA_ARG_FD,	 /* the client's fd number: the daemon fetches that file */
+	LSCA_A_DIRFD = LSCA_ARG_DIRFD,	 /* AT_FDCWD or an fd */
+	LSCA_A_PATH = LSCA_ARG_PATH,	 /* NUL-terminated string, copied in */
+	LSCA_A_INBUF = LSCA_ARG_INBUF,	 /* bytes copied in; length is the next argument */
+	LSCA_A_OUTBUF = LSCA_ARG_OUTBUF, /* bytes copied out; length is the next argument */
+	LSCA_A_IOVIN = LSCA_ARG_IOVIN,	 /* iovec in, sent flat; the next argument is the count */
+	LSCA_A_IOVOUT =
+	    LSCA_ARG_IOVOUT,	     /* iovec out, returned flat; the next argument is the count */
+	LSCA_A_LEN = LSCA_ARG_LEN,   /* length of the preceding buffer */
+	LSCA_A_STAT = LSCA_ARG_STAT, /* struct stat out */
+	LSCA_A_STATX = LSCA_ARG_STATX, /* struct statx out */
 };
 
 enum lsca_sysflags {

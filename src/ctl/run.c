@@ -37,6 +37,9 @@ struct run {
 	char notify[PATH_MAX];
 	char lscad[PATH_MAX];
 	char shim[PATH_MAX];
+	char plugin_dir[PATH_MAX];
+	char audit_config[PATH_MAX];
+	const char *config; /* --config, or the one --audit wrote */
 	const char *summary_file;
 	FILE *summary; /* opened before the command runs: fail early */
 	const char *spin_us;
@@ -71,6 +74,10 @@ static int locate(struct run *r)
 			break;
 		r->shim[0] = '\0';
 	}
+	/* plugins: the build tree's, else the installed ones */
+	snprintf(r->plugin_dir, sizeof(r->plugin_dir), "%s/../lib/lsca/plugins", dir);
+	if (access(r->plugin_dir, X_OK) < 0)
+		snprintf(r->plugin_dir, sizeof(r->plugin_dir), "%s/lsca/plugins", LSCA_LIBDIR);
 	if (!r->lscad[0]) {
 		fprintf(stderr, "lscactl: cannot find lscad next to lscactl or in %s\n",
 			LSCA_SBINDIR);
@@ -113,6 +120,8 @@ static void remove_runtime_dir(struct run *r)
 
 	unlink(r->stats);
 	unlink(r->notify);
+	if (r->audit_config[0])
+		unlink(r->audit_config);
 	snprintf(p, sizeof(p), "%s/lscad.sock", r->dir);
 	unlink(p);
 	rmdir(r->dir);
@@ -142,8 +151,12 @@ static int start_daemon(struct run *r)
 		return -errno;
 	}
 	if (r->daemon == 0) {
-		const char *argv[] = {r->lscad, "--socket",  r->sock,	 "--stats-out",
-				      r->stats, "--spin-us", r->spin_us, NULL};
+		const char *argv[] = {r->lscad,	     "--socket",
+				      r->sock,	     "--stats-out",
+				      r->stats,	     "--spin-us",
+				      r->spin_us,    "--plugin-dir",
+				      r->plugin_dir, r->config ? "--config" : "--no-config",
+				      r->config,     NULL};
 
 		setsid();
 		setenv("NOTIFY_SOCKET", r->notify, 1);
@@ -238,10 +251,43 @@ static pid_t start_command(struct run *r, char **cmd)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: lscactl run [--summary-file FILE] [--socket PATH] [--spin-us USEC] "
-		   "-- COMMAND [ARG...]\n"
+	fprintf(f, "Usage: lscactl run [--config FILE | --audit FILE] [--summary-file FILE]\n"
+		   "                   [--socket PATH] [--spin-us USEC] -- COMMAND [ARG...]\n"
 		   "Run COMMAND with its system calls served by a private lscad; print a\n"
-		   "per-syscall summary on stderr (or to FILE) when it ends.\n");
+		   "per-syscall summary on stderr (or to FILE) when it ends.\n"
+		   "  --config FILE   lscad's configuration (default: the built-in one)\n"
+		   "  --audit FILE    log every call as a JSON line to FILE (the audit plugin)\n");
+}
+
+/* --audit FILE: a configuration with just the audit plugin. */
+static int write_audit_config(struct run *r, const char *out)
+{
+	char abs[PATH_MAX];
+	FILE *f;
+
+	if (out[0] != '/') {
+		if (!getcwd(abs, sizeof(abs)) || strlen(abs) + strlen(out) + 2 > sizeof(abs))
+			return -ENAMETOOLONG;
+		strcat(abs, "/");
+		strcat(abs, out);
+		out = abs;
+	}
+	snprintf(r->audit_config, sizeof(r->audit_config), "%s/audit.yaml", r->dir);
+	f = fopen(r->audit_config, "wxe");
+	if (!f)
+		return -errno;
+	/* a YAML double-quoted scalar: escape what it needs */
+	fprintf(f, "plugins:\n  - name: audit\n    config:\n      output: \"");
+	for (const char *p = out; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', f);
+		fputc(*p, f);
+	}
+	fprintf(f, "\"\n");
+	if (fclose(f) != 0)
+		return -errno;
+	r->config = r->audit_config;
+	return 0;
 }
 
 int ctl_run(int argc, char **argv)
@@ -249,10 +295,12 @@ int ctl_run(int argc, char **argv)
 	static const struct option opts[] = {{"summary-file", required_argument, NULL, 'f'},
 					     {"socket", required_argument, NULL, 's'},
 					     {"spin-us", required_argument, NULL, 'p'},
+					     {"config", required_argument, NULL, 'c'},
+					     {"audit", required_argument, NULL, 'a'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	struct run r = {.spin_us = "100"};
-	const char *sock_opt = NULL;
+	const char *sock_opt = NULL, *audit = NULL;
 	struct lsca_summary sum;
 	int c, st = 0, code;
 	pid_t pid;
@@ -268,6 +316,12 @@ int ctl_run(int argc, char **argv)
 			break;
 		case 'p':
 			r.spin_us = optarg;
+			break;
+		case 'c':
+			r.config = optarg;
+			break;
+		case 'a':
+			audit = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -286,8 +340,18 @@ int ctl_run(int argc, char **argv)
 		fprintf(stderr, "lscactl: cannot write %s: %m\n", r.summary_file);
 		return EXIT_LSCACTL;
 	}
+	if (r.config && audit) {
+		fprintf(stderr, "lscactl run: --config and --audit exclude each other (add the "
+				"audit plugin to the configuration instead)\n");
+		return EXIT_LSCACTL;
+	}
 	if (locate(&r) < 0 || make_runtime_dir(&r, sock_opt) < 0)
 		return EXIT_LSCACTL;
+	if (audit && write_audit_config(&r, audit) < 0) {
+		fprintf(stderr, "lscactl: cannot write the audit configuration: %m\n");
+		remove_runtime_dir(&r);
+		return EXIT_LSCACTL;
+	}
 	if (start_daemon(&r) < 0) {
 		stop_daemon(&r);
 		remove_runtime_dir(&r);

@@ -16,9 +16,18 @@ static int by_calls(const void *a, const void *b)
 
 static void row(FILE *f, const char *name, const struct lsca_stat *o)
 {
-	fprintf(f, "%-12s %10" PRIu64 " %8" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12.3f %10.2f\n",
-		name, o->calls, o->errors, o->calls - o->direct, o->direct, (double)o->ns / 1e6,
+	fprintf(f,
+		"%-12s %10" PRIu64 " %8" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
+		" %12.3f %10.2f\n",
+		name, o->calls, o->errors, o->calls - o->direct - o->observed, o->observed,
+		o->direct, (double)o->ns / 1e6,
 		o->calls ? (double)o->ns / (double)o->calls / 1e3 : 0.0);
+}
+
+static void rule(FILE *f)
+{
+	fprintf(f, "%-12s %10s %8s %10s %10s %10s %12s %10s\n", "------------", "----------",
+		"--------", "----------", "----------", "----------", "------------", "----------");
 }
 
 void summary_print(FILE *f, const struct lsca_summary *s)
@@ -31,13 +40,12 @@ void summary_print(FILE *f, const struct lsca_summary *s)
 	sort_base = s;
 	qsort(order, LSCA_NOPS, sizeof(order[0]), by_calls);
 	fprintf(f,
-		"lsca: %" PRIu64 " process%s attached; proxied calls ran in lscad, direct "
-		"ones in the process\n",
+		"lsca: %" PRIu64 " process%s attached; proxied calls ran in lscad, observed "
+		"and direct ones in the process (observed ones were shown to lscad)\n",
 		s->clients, s->clients == 1 ? "" : "es");
-	fprintf(f, "%-12s %10s %8s %10s %10s %12s %10s\n", "syscall", "calls", "errors", "proxied",
-		"direct", "total ms", "mean us");
-	fprintf(f, "%-12s %10s %8s %10s %10s %12s %10s\n", "------------", "----------", "--------",
-		"----------", "----------", "------------", "----------");
+	fprintf(f, "%-12s %10s %8s %10s %10s %10s %12s %10s\n", "syscall", "calls", "errors",
+		"proxied", "observed", "direct", "total ms", "mean us");
+	rule(f);
 	for (unsigned i = 0; i < LSCA_NOPS; i++) {
 		const struct lsca_stat *o = &s->op[order[i]];
 
@@ -47,9 +55,9 @@ void summary_print(FILE *f, const struct lsca_summary *s)
 		total.calls += o->calls;
 		total.errors += o->errors;
 		total.direct += o->direct;
+		total.observed += o->observed;
 		total.ns += o->ns;
 	}
-	fprintf(f, "%-12s %10s %8s %10s %10s %12s %10s\n", "------------", "----------", "--------",
-		"----------", "----------", "------------", "----------");
+	rule(f);
 	row(f, "total", &total);
 }

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <systemd/sd-login.h>
 #include <unistd.h>
 
 #include "../common/fdpass.h"
@@ -22,14 +23,16 @@
 #define SO_PEERPIDFD 77
 #endif
 
-static int send_welcome(int conn, uint32_t status, const char *reason, int fd)
+/* The answer to a hello; on success with the ring and the placement table. */
+static int send_welcome(int conn, uint32_t status, const char *reason, const int *fds)
 {
 	struct lsca_welcome w = {
 	    .magic = LSCA_PROTO_MAGIC, .version = LSCA_PROTO_VERSION, .status = status};
 
 	if (reason)
 		snprintf(w.reason, sizeof(w.reason), "%s", reason);
-	return lsca_send_fd(conn, &w, sizeof(w), fd, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return lsca_send_fds(conn, &w, sizeof(w), fds, fds ? LSCA_WELCOME_FDS : 0,
+			     MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 int client_send_fd(struct client *c, uint32_t slot, uint32_t seq, int fd)
@@ -70,6 +73,9 @@ static void read_identity_strings(struct client *c)
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)c->pid);
 	n = readlink(path, c->exe, sizeof(c->exe) - 1);
 	c->exe[n > 0 ? n : 0] = '\0';
+	/* from its cgroup; a process outside any unit has none */
+	if (sd_pid_get_unit(c->pid, &c->unit) < 0)
+		c->unit = NULL;
 }
 
 static bool same_inode(int fd, dev_t dev, ino_t ino)
@@ -162,6 +168,7 @@ static int create_ring(struct client *c)
 		return -errno;
 	r->hdr = map;
 	atomic_store_explicit(&r->hdr->umask, c->creds.umask, memory_order_relaxed);
+	r->hdr->on_failure = d->set.on_failure;
 	lsca_ring_init_hdr(r, d->set.spin_ns);
 	return 0;
 }
@@ -173,6 +180,8 @@ static const char *admission_refusal(struct client *c)
 	static __thread char why[112];
 	struct lscad *d = c->d;
 
+	if (!config_admits(d->plugins->cfg, c->creds.ruid, c->exe, c->unit))
+		return "not admitted by lscad's configuration";
 	if (creds_daemon_can_switch())
 		return NULL;
 	if (!creds_same_ids(&c->creds, &d->self) || (c->creds.cap_eff & ~d->self.cap_eff)) {
@@ -199,9 +208,12 @@ static struct client *client_free(struct client *c)
 		close(c->pidfd);
 	if (c->sock >= 0)
 		close(c->sock);
+	free(c->unit);
 	free(c);
 	return NULL;
 }
+
+static uint64_t client_ids; /* main loop only */
 
 int client_attach(struct lscad *d, int conn, struct client **out)
 {
@@ -224,7 +236,7 @@ int client_attach(struct lscad *d, int conn, struct client **out)
 		snprintf(msg, sizeof(msg), "lscad speaks protocol %u, the shim %u",
 			 LSCA_PROTO_VERSION, hello.version);
 		log_warn("refusing a client: %s", msg);
-		send_welcome(conn, LSCA_WELCOME_VERSION, msg, -1);
+		send_welcome(conn, LSCA_WELCOME_VERSION, msg, NULL);
 		close(conn);
 		return -EPROTO;
 	}
@@ -233,7 +245,7 @@ int client_attach(struct lscad *d, int conn, struct client **out)
 		return -errno;
 	}
 	if (d->nclients >= d->set.max_clients) {
-		send_welcome(conn, LSCA_WELCOME_ERROR, "lscad serves its maximum of clients", -1);
+		send_welcome(conn, LSCA_WELCOME_ERROR, "lscad serves its maximum of clients", NULL);
 		close(conn);
 		return -EMFILE;
 	}
@@ -253,30 +265,44 @@ int client_attach(struct lscad *d, int conn, struct client **out)
 	r = c->pidfd < 0 ? c->pidfd : creds_read(c->pid, 0, c->pidfd, &c->creds);
 	if (r < 0) {
 		log_warn("cannot identify client pid %d: %s", (int)c->pid, strerror(-r));
-		send_welcome(conn, LSCA_WELCOME_ERROR, "lscad cannot identify this process", -1);
+		send_welcome(conn, LSCA_WELCOME_ERROR, "lscad cannot identify this process", NULL);
 		client_free(c);
 		return r;
 	}
+	read_identity_strings(c);
 	why = admission_refusal(c);
 	if (why) {
-		log_info("refusing pid %d (uid %u): %s", (int)c->pid, (unsigned)c->creds.ruid, why);
-		send_welcome(conn, LSCA_WELCOME_DENIED, why, -1);
+		log_info("refusing pid %d (%s, uid %u): %s", (int)c->pid, c->comm,
+			 (unsigned)c->creds.ruid, why);
+		send_welcome(conn, LSCA_WELCOME_DENIED, why, NULL);
 		client_free(c);
 		return -EPERM;
 	}
-	read_identity_strings(c);
 	c->why_direct = confinement(c);
 	c->direct_only = c->why_direct != NULL;
+	/* before the welcome: the worker may serve a call at once */
+	c->info = (struct lsca_client_info){.pid = c->pid,
+					    .uid = c->creds.ruid,
+					    .gid = c->creds.rgid,
+					    .fsuid = c->creds.fsuid,
+					    .fsgid = c->creds.fsgid,
+					    .comm = c->comm,
+					    .exe = c->exe,
+					    .unit = c->unit,
+					    .id = ++client_ids};
 	r = open_fs_context(c);
 	if (r == 0)
 		r = create_ring(c);
-	if (r == 0)
-		r = send_welcome(conn, LSCA_WELCOME_OK, NULL, c->memfd);
+	if (r == 0) {
+		int fds[LSCA_WELCOME_FDS] = {c->memfd, d->place_fd};
+
+		r = send_welcome(conn, LSCA_WELCOME_OK, NULL, fds);
+	}
 	if (r == 0)
 		r = worker_start(c);
 	if (r < 0) {
 		log_warn("cannot attach pid %d (%s): %s", (int)c->pid, c->comm, strerror(-r));
-		send_welcome(conn, LSCA_WELCOME_ERROR, "lscad could not set up the ring", -1);
+		send_welcome(conn, LSCA_WELCOME_ERROR, "lscad could not set up the ring", NULL);
 		client_free(c);
 		return r;
 	}
@@ -284,13 +310,6 @@ int client_attach(struct lscad *d, int conn, struct client **out)
 	/* the client has its own mapping now */
 	close(c->memfd);
 	c->memfd = -1;
-	c->info = (struct lsca_client_info){.pid = c->pid,
-					    .uid = c->creds.ruid,
-					    .gid = c->creds.rgid,
-					    .fsuid = c->creds.fsuid,
-					    .fsgid = c->creds.fsgid,
-					    .comm = c->comm,
-					    .exe = c->exe};
 	if (c->direct_only)
 		log_info("pid %d (%s) attached, calls stay direct: %s", (int)c->pid, c->comm,
 			 c->why_direct);
@@ -315,11 +334,12 @@ static void fold_stats(struct client *c)
 			struct lsca_stat v = row[op];
 
 			/* untrusted numbers, for display only: keep them sane */
-			if (v.errors > v.calls || v.direct > v.calls)
+			if (v.errors > v.calls || v.direct > v.calls || v.observed > v.calls)
 				continue;
 			d->stats.op[op].calls += v.calls;
 			d->stats.op[op].errors += v.errors;
 			d->stats.op[op].direct += v.direct;
+			d->stats.op[op].observed += v.observed;
 			d->stats.op[op].ns += v.ns;
 		}
 	}

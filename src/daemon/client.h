@@ -30,6 +30,7 @@ struct client {
 	pid_t pid;
 	char comm[17];
 	char exe[PATH_MAX];
+	char *unit; /* systemd unit, or NULL */
 	struct creds creds;
 	struct lsca_client_info info;
 	bool direct_only; /* served, but every call runs in the client */

@@ -20,7 +20,7 @@
  *       config: { ... }                   # the plugin's own section
  *   admission:                            # who is served at all (omitted: everyone)
  *     uids: [0, 1000, nobody]  exclude_uids: [...]
- *     executables: ["/usr/bin/*"]  exclude_executables: [...]   (fnmatch globs)
+ *     executables: ["/usr/sbin/nginx"] exclude_executables: [...]   (fnmatch globs)
  *     units: ["nginx.service"]  exclude_units: [...]              (fnmatch globs)
  *   placement:                            # force a syscall's placement
  *     read: observe                       # proxy | observe | direct

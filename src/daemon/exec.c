@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -251,4 +254,189 @@ out:
 	while (nfetched > 0)
 		close(fetched[--nfetched]);
 	return r;
+}
+
+/* Whether a call follows a symlink in the last component of path argument
+ * i: by the call's nature, or by its flags argument. */
+struct follow_rule {
+	int nr;
+	int flags_arg; /* -1: none */
+	long nofollow; /* flags bits that stop following */
+	bool follows;  /* without those bits */
+};
+
+static const struct follow_rule follow_rules[] = {
+    {__NR_openat, 2, O_NOFOLLOW | O_EXCL, true},
+    {__NR_newfstatat, 3, AT_SYMLINK_NOFOLLOW, true},
+    {__NR_statx, 2, AT_SYMLINK_NOFOLLOW, true},
+    {__NR_faccessat2, 3, AT_SYMLINK_NOFOLLOW, true},
+    {__NR_faccessat, -1, 0, true},
+    {__NR_truncate, -1, 0, true},
+    {__NR_chdir, -1, 0, true},
+    {__NR_unlinkat, -1, 0, false},
+    {__NR_mkdirat, -1, 0, false},
+    {__NR_renameat2, -1, 0, false},
+};
+
+static bool follows_last(const struct lsca_call *call)
+{
+	for (unsigned i = 0; i < sizeof(follow_rules) / sizeof(follow_rules[0]); i++) {
+		const struct follow_rule *f = &follow_rules[i];
+
+		if (f->nr != call->nr)
+			continue;
+		if (f->flags_arg >= 0 && (call->args[f->flags_arg] & f->nofollow)) {
+			/* O_EXCL stops following only with O_CREAT */
+			if (call->nr != __NR_openat || (call->args[2] & O_NOFOLLOW) ||
+			    (call->args[2] & O_CREAT))
+				return false;
+		}
+		return f->follows;
+	}
+	return true;
+}
+
+/* Append component name (len n) to the canonical path p (length *pl). */
+static int push(char *p, size_t *pl, size_t cap, const char *name, size_t n)
+{
+	if (*pl + (*pl > 1) + n + 1 > cap)
+		return -ENAMETOOLONG;
+	if (*pl > 1)
+		p[(*pl)++] = '/';
+	memcpy(p + *pl, name, n);
+	*pl += n;
+	p[*pl] = '\0';
+	return 0;
+}
+
+static void pop(char *p, size_t *pl)
+{
+	while (*pl > 1 && p[*pl - 1] != '/')
+		(*pl)--;
+	if (*pl > 1)
+		(*pl)--; /* the slash, unless it is the root */
+	p[*pl] = '\0';
+}
+
+/* Canonicalise rest against base (absolute, canonical), component by
+ * component as the kernel walks it, with the worker's (the client's)
+ * credentials, cwd and root. A missing last component is kept. */
+static int canonicalise(char *out, size_t cap, const char *base, const char *path, bool follow)
+{
+	char work[2 * PATH_MAX], link[PATH_MAX];
+	size_t pl, links = 0;
+	char *rest;
+	int r;
+
+	if (strlen(path) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	snprintf(work, sizeof(work), "%s", path);
+	rest = work;
+	if (path[0] == '/') {
+		strcpy(out, "/");
+	} else {
+		if (strlen(base) >= cap)
+			return -ENAMETOOLONG;
+		strcpy(out, base);
+	}
+	pl = strlen(out);
+	while (*rest) {
+		char *name = rest, *end;
+		size_t n;
+		bool last;
+		struct stat st;
+		ssize_t ln;
+
+		while (*name == '/')
+			name++;
+		end = name + strcspn(name, "/");
+		n = (size_t)(end - name);
+		rest = end;
+		last = !rest[strspn(rest, "/")];
+		if (n == 0)
+			break;
+		if (n == 1 && name[0] == '.')
+			continue;
+		if (n == 2 && name[0] == '.' && name[1] == '.') {
+			pop(out, &pl);
+			continue;
+		}
+		r = push(out, &pl, cap, name, n);
+		if (r < 0)
+			return r;
+		if (lstat(out, &st) < 0) {
+			if (errno == ENOENT && last)
+				return 0; /* to be created: as written */
+			return -errno;
+		}
+		if (!S_ISLNK(st.st_mode)) {
+			if (!last && !S_ISDIR(st.st_mode))
+				return -ENOTDIR;
+			continue;
+		}
+		if (last && !follow && !*end)
+			return 0; /* the link itself (a trailing slash follows) */
+		if (++links > 40)
+			return -ELOOP;
+		ln = readlink(out, link, sizeof(link) - 1);
+		if (ln < 0)
+			return -errno;
+		link[ln] = '\0';
+		pop(out, &pl);
+		if (link[0] == '/') {
+			strcpy(out, "/");
+			pl = 1;
+		}
+		/* the target's components come before what was left */
+		if ((size_t)ln + 1 + strlen(rest) + 1 > sizeof(work))
+			return -ENAMETOOLONG;
+		memmove(work + ln + 1, rest, strlen(rest) + 1);
+		memcpy(work, link, (size_t)ln);
+		work[ln] = '/';
+		rest = work;
+	}
+	return 0;
+}
+
+int exec_resolve_path(struct client *c, const struct lsca_call *call, unsigned arg, char *buf,
+		      size_t len)
+{
+	const char *path;
+	char base[PATH_MAX];
+	bool follow;
+	int dirfd = AT_FDCWD, r;
+
+	if (arg >= LSCA_MAX_ARGS || call->kinds[arg] != LSCA_A_PATH || !buf || !len)
+		return -EINVAL;
+	if (call->flags & LSCA_CALL_OBSERVED)
+		return -EOPNOTSUPP;
+	path = (const char *)call->args[arg];
+	if (arg > 0 && call->kinds[arg - 1] == LSCA_A_DIRFD)
+		dirfd = (int)call->args[arg - 1];
+	/* renameat2's new name and unlink's name are never followed */
+	follow = follows_last(call);
+	if (path[0] == '/') {
+		base[0] = '\0';
+	} else if (dirfd == AT_FDCWD) {
+		follow_cwd(c);
+		if (!getcwd(base, sizeof(base)))
+			return -errno;
+	} else {
+		char link[64];
+		ssize_t n;
+		int fd = fetch_fd(c, dirfd);
+
+		if (fd < 0)
+			return fd;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, base, sizeof(base) - 1);
+		r = n < 0 ? -errno : 0;
+		close(fd);
+		if (r < 0)
+			return r;
+		base[n] = '\0';
+		if (base[0] != '/')
+			return -ENOTDIR; /* a pipe or socket: no directory */
+	}
+	return canonicalise(buf, len, base, path, follow);
 }

@@ -12,6 +12,7 @@
 #define LSCA_EXEC_H
 
 #include <lsca/plugin.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct client;
@@ -26,5 +27,10 @@ struct exec_ctx {
 /* dispatch_exec_fn: returns the result or -errno; may set resp_flags
  * (DIRECT: the client must run it, LOCAL: approved, the client performs). */
 long exec_call(struct lsca_call *call, void *ectx);
+
+/* The host's resolve_path for client c: see <lsca/plugin.h>. Runs on
+ * c's worker, which acts as c. */
+int exec_resolve_path(struct client *c, const struct lsca_call *call, unsigned arg, char *buf,
+		      size_t len);
 
 #endif /* LSCA_EXEC_H */

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * host.h - what lscad offers a plugin through <lsca/plugin.h>: the host
- * operations (handler registration, logging) behind a plugin context.
- * Built-in handlers register through the very same path.
+ * operations behind a plugin's context.
  */
 #ifndef LSCA_HOST_H
 #define LSCA_HOST_H
@@ -11,7 +10,16 @@
 
 #include "dispatch.h"
 
-/* A context through which the plugin called name registers into d. */
-void host_ctx_init(struct lsca_plugin_ctx *ctx, struct dispatch *d, const char *name);
+struct plugin;
+
+/* Point p's context at the host operations. */
+void host_ctx_init(struct lsca_plugin_ctx *ctx, struct plugin *p);
+
+/* Enter the handlers p registered during init() into d. Returns 0 or
+ * -errno (then none of them is entered). */
+int host_commit(struct plugin *p, struct dispatch *d);
+
+/* Forget what p staged. */
+void host_ctx_release(struct plugin *p);
 
 #endif /* LSCA_HOST_H */

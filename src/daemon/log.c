@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <systemd/sd-journal.h>
 
 int log_max_level = LOG_INFO;
+bool log_to_journal;
 
 static void log_vmsg(int level, const char *fmt, va_list ap)
 {
@@ -13,6 +15,10 @@ static void log_vmsg(int level, const char *fmt, va_list ap)
 	char buf[1024];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_to_journal && sd_journal_print(level, "%s", buf) >= 0) {
+		errno = saved;
+		return;
+	}
 	/* "<N>" is sd-daemon(3)'s level prefix; journald strips it */
 	fprintf(stderr, "<%d>lscad: %s\n", level, buf);
 	errno = saved;

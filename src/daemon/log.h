@@ -6,9 +6,11 @@
 #ifndef LSCA_LOG_H
 #define LSCA_LOG_H
 
+#include <stdbool.h>
 #include <syslog.h>
 
 extern int log_max_level;
+extern bool log_to_journal; /* else stderr (which systemd also journals) */
 
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -14,10 +14,13 @@
 
 #include "../common/statsfile.h"
 #include "../common/sysdesc.h"
+#include "config.h"
 #include "creds.h"
 #include "dispatch.h"
+#include "loader.h"
 
 struct client;
+struct lscad;
 
 struct lscad_settings {
 	const char *socket_path;
@@ -26,11 +29,22 @@ struct lscad_settings {
 	uint32_t nslots;    /* threads per client served through the ring */
 	uint32_t data_size; /* bytes of argument data per slot */
 	uint32_t max_clients;
+	uint32_t on_failure; /* enum lsca_on_failure, told to each new client */
 };
+
+/* The plugin set in service, with a reference for the caller. */
+struct plugin_set *lscad_plugins(struct lscad *d);
 
 struct lscad {
 	struct lscad_settings set;
-	struct dispatch *dispatch;
+	/* the plugins in service and their configuration (plugins->cfg);
+	 * workers take a reference under the lock when plugins_gen moves */
+	pthread_mutex_t plugins_lock;
+	struct plugin_set *plugins;
+	_Atomic unsigned plugins_gen;
+	/* the placement table every client maps read-only */
+	int place_fd;
+	struct lsca_place_table *place;
 	struct creds self; /* the daemon's own identity */
 	dev_t proc_dev;	   /* procfs: paths that resolve there are the client's own */
 	ino_t root_ino;

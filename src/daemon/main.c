@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "config.h"
+#include "loader.h"
 #include "log.h"
 #include "lscad.h"
 
@@ -164,11 +167,160 @@ static gboolean on_quit(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* ---- configuration and plugins ---- */
+
+static const char *config_path; /* NULL: the built-in defaults */
+static const char *plugin_dir_default = LSCAD_DEFAULT_PLUGIN_DIR;
+
+static struct lscad_config *read_config(char **errors)
+{
+	struct lscad_config *c;
+
+	*errors = NULL;
+	if (!config_path) {
+		c = config_defaults(plugin_dir_default);
+		if (!c)
+			*errors = strdup("out of memory");
+		return c;
+	}
+	return config_load(config_path, plugin_dir_default, errors);
+}
+
+/* The placement table: one page every client maps read-only. Our mapping
+ * stays writable; F_SEAL_FUTURE_WRITE refuses every writable one after it. */
+static int placement_create(struct lscad *d)
+{
+	struct lsca_place_table *t;
+	int fd = memfd_create("lsca-placement", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, 4096) < 0)
+		goto fail;
+	t = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (t == MAP_FAILED)
+		goto fail;
+	if (fcntl(fd, F_ADD_SEALS,
+		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) < 0) {
+		munmap(t, 4096);
+		goto fail;
+	}
+	t->magic = LSCA_PROTO_MAGIC;
+	t->version = LSCA_PROTO_VERSION;
+	d->place = t;
+	d->place_fd = fd;
+	return 0;
+fail:
+	close(fd);
+	return -errno;
+}
+
+static void placement_publish(struct lscad *d, const struct plugin_set *s)
+{
+	for (unsigned nr = 0; nr < LSCA_PLACE_NR; nr++)
+		atomic_store_explicit(&d->place->place[nr], s->place[nr], memory_order_relaxed);
+	atomic_fetch_add_explicit(&d->place->gen, 1, memory_order_release);
+}
+
+/* Settings a running lscad cannot change: they are the clients' rings and
+ * the sockets it listens on. */
+static void warn_restart_only(const struct lscad_config *old, const struct lscad_config *n)
+{
+	if (strcmp(old->socket_path, n->socket_path) || old->slots != n->slots ||
+	    old->slot_kib != n->slot_kib || old->spin_us != n->spin_us ||
+	    strcmp(old->control_socket, n->control_socket))
+		log_warn("reload: daemon.socket, control_socket, workers.spin_us and ring "
+			 "take effect at the next start");
+}
+
+static void apply_runtime_settings(struct lscad *d, const struct lscad_config *c, bool cli_log)
+{
+	d->set.max_clients = c->max_workers;
+	d->set.on_failure = c->on_failure;
+	if (!cli_log)
+		log_max_level = c->log_level;
+	log_to_journal = c->log_target == LSCAD_LOG_JOURNAL;
+}
+
+static bool verbose_cli;
+
+/* Re-read the configuration and the plugins. The set in service stays
+ * until the new one is complete; on any error it stays for good and the
+ * plugins it holds reopen their files (log rotation). Returns 0, or -errno
+ * with *why saying what is wrong (malloc'd). */
+int lscad_reload(struct lscad *d, char **why)
+{
+	struct lscad_config *cfg;
+	struct plugin_set *n, *old;
+	unsigned gen = atomic_load(&d->plugins_gen) + 1;
+
+	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s", config_path ? config_path : "defaults");
+	cfg = read_config(why);
+	n = cfg ? plugin_set_load(cfg, gen, false, why) : NULL;
+	if (!n) {
+		log_error("reload refused, the running configuration stays:\n%s",
+			  *why ? *why : "unknown error");
+		plugin_set_reopen(d->plugins);
+		sd_notify(0, "READY=1\nSTATUS=reload refused; running the previous configuration");
+		return -EINVAL;
+	}
+	warn_restart_only(d->plugins->cfg, n->cfg);
+	apply_runtime_settings(d, n->cfg, verbose_cli);
+	pthread_mutex_lock(&d->plugins_lock);
+	old = d->plugins;
+	d->plugins = n;
+	atomic_store_explicit(&d->plugins_gen, gen, memory_order_release);
+	pthread_mutex_unlock(&d->plugins_lock);
+	placement_publish(d, n);
+	/* sleeping workers move to the new set now, not at their next call */
+	for (struct client *c = d->clients; c; c = c->next)
+		lsca_doorbell_kick(&c->ring);
+	plugin_set_unref(old);
+	*why = n->messages ? strdup(n->messages) : NULL;
+	log_info("reloaded %s: %u plugin(s)", config_path ? config_path : "built-in defaults",
+		 n->n);
+	sd_notifyf(0, "READY=1\nSTATUS=serving on %s", d->set.socket_path);
+	return 0;
+}
+
 static gboolean on_hup(gpointer data)
 {
-	(void)data;
-	log_info("SIGHUP: no configuration to reload yet");
+	char *why = NULL;
+
+	lscad_reload(data, &why);
+	free(why);
 	return G_SOURCE_CONTINUE;
+}
+
+/* lscad --check-config FILE: parse, load every plugin strictly (so their
+ * own sections are checked too), unload, say what is wrong. */
+static int check_config(const char *path)
+{
+	struct lscad_config *cfg;
+	struct plugin_set *s;
+	char *errors = NULL;
+	int lvl = log_max_level;
+
+	cfg = config_load(path, plugin_dir_default, &errors);
+	if (!cfg) {
+		fprintf(stderr, "%s", errors ? errors : "invalid configuration\n");
+		free(errors);
+		return 1;
+	}
+	log_max_level = LOG_CRIT; /* the messages are printed below, once */
+	s = plugin_set_load(cfg, 1, true, &errors);
+	log_max_level = lvl;
+	if (!s) {
+		fprintf(stderr, "%s", errors ? errors : "invalid configuration\n");
+		free(errors);
+		return 1;
+	}
+	printf("%s: valid, %u plugin(s)", path, s->n);
+	for (unsigned i = 0; i < s->n; i++)
+		printf("%s %s", i ? "," : ":", s->v[i].owner.name);
+	printf("\n");
+	plugin_set_unref(s);
+	return 0;
 }
 
 static int listen_socket(const char *path)
@@ -210,9 +362,13 @@ static int init_context(struct lscad *d)
 	int pidfd, r;
 
 	pthread_mutex_init(&d->stats_lock, NULL);
-	d->dispatch = dispatch_new();
-	if (!d->dispatch)
-		return -ENOMEM;
+	pthread_mutex_init(&d->plugins_lock, NULL);
+	r = dispatch_guard_install();
+	if (r < 0)
+		return r;
+	r = placement_create(d);
+	if (r < 0)
+		return r;
 	r = creds_init_daemon();
 	if (r < 0)
 		return r;
@@ -254,13 +410,26 @@ static void shutdown_clients(struct lscad *d)
 		log_warn("%u worker(s) still busy at exit", atomic_load(&d->live));
 }
 
+/* An option given on the command line wins over the configuration. */
+#define UNSET (-1)
+
 int main(int argc, char **argv)
 {
-	static struct lscad d;
-	gchar *socket_path = NULL, *stats_out = NULL;
-	gint spin_us = 100, slots = 64, data_kib = 128, max_clients = 4096;
-	gboolean verbose = FALSE, version = FALSE;
+	static struct lscad d = {.place_fd = -1};
+	gchar *socket_path = NULL, *stats_out = NULL, *config = NULL, *check = NULL,
+	      *plugin_dir = NULL;
+	gint spin_us = UNSET, slots = UNSET, data_kib = UNSET, max_clients = UNSET;
+	gboolean verbose = FALSE, version = FALSE, no_config = FALSE;
 	GOptionEntry entries[] = {
+	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config,
+	     "Read FILE (default " LSCAD_DEFAULT_CONFIG " if it exists, else built-in defaults)",
+	     "FILE"},
+	    {"no-config", 0, 0, G_OPTION_ARG_NONE, &no_config,
+	     "Use the built-in defaults, read no file", NULL},
+	    {"check-config", 0, 0, G_OPTION_ARG_FILENAME, &check,
+	     "Check FILE and the plugins it lists, then exit (0: valid)", "FILE"},
+	    {"plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &plugin_dir,
+	     "Plugins live in DIR unless the configuration says plugin_dir", "DIR"},
 	    {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path,
 	     "Listen on PATH (default " LSCA_DEFAULT_SOCKET ")", "PATH"},
 	    {"spin-us", 0, 0, G_OPTION_ARG_INT, &spin_us,
@@ -277,6 +446,8 @@ int main(int argc, char **argv)
 	    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
 	GOptionContext *ctx = g_option_context_new("- the LSCA system call agent daemon");
+	struct lscad_config *cfg;
+	char *errors = NULL;
 	GError *err = NULL;
 	int lfd, r;
 
@@ -287,24 +458,47 @@ int main(int argc, char **argv)
 	}
 	g_option_context_free(ctx);
 	if (version) {
-		printf("lscad %s (protocol %u)\n", LSCAD_VERSION, LSCA_PROTO_VERSION);
+		printf("lscad %s (protocol %u, plugin ABI %u.%u)\n", LSCAD_VERSION,
+		       LSCA_PROTO_VERSION, LSCA_PLUGIN_ABI_MAJOR, LSCA_PLUGIN_ABI_MINOR);
 		return 0;
 	}
-	if (spin_us < 0 || spin_us > 100000 || slots < 1 || slots > 1024 || data_kib < 4 ||
-	    data_kib > 16384 || data_kib % 4 || max_clients < 1) {
+	if ((spin_us != UNSET && (spin_us < 0 || spin_us > 100000)) ||
+	    (slots != UNSET && (slots < 1 || slots > 1024)) ||
+	    (data_kib != UNSET && (data_kib < 4 || data_kib > 16384 || data_kib % 4)) ||
+	    (max_clients != UNSET && max_clients < 1)) {
 		fprintf(stderr, "lscad: option out of range: --spin-us 0..100000, --slots 1..1024, "
 				"--slot-kib 4..16384 (multiple of 4), --max-clients >= 1\n");
 		return 2;
 	}
+	if (plugin_dir)
+		plugin_dir_default = plugin_dir;
+	if (check)
+		return check_config(check);
+	if (config && no_config) {
+		fprintf(stderr, "lscad: --config and --no-config exclude each other\n");
+		return 2;
+	}
+	if (config)
+		config_path = config;
+	else if (!no_config && access(LSCAD_DEFAULT_CONFIG, F_OK) == 0)
+		config_path = LSCAD_DEFAULT_CONFIG;
+	cfg = read_config(&errors);
+	if (!cfg) {
+		fprintf(stderr, "%s", errors ? errors : "lscad: invalid configuration\n");
+		return 1;
+	}
+	verbose_cli = verbose;
 	if (verbose)
 		log_max_level = LOG_DEBUG;
+	apply_runtime_settings(&d, cfg, verbose);
 	d.set = (struct lscad_settings){
-	    .socket_path = socket_path ? socket_path : LSCA_DEFAULT_SOCKET,
+	    .socket_path = socket_path ? socket_path : cfg->socket_path,
 	    .stats_out = stats_out,
-	    .spin_ns = (uint32_t)spin_us * 1000u,
-	    .nslots = (uint32_t)slots,
-	    .data_size = (uint32_t)data_kib * 1024u,
-	    .max_clients = (uint32_t)max_clients,
+	    .spin_ns = (uint32_t)(spin_us != UNSET ? spin_us : (gint)cfg->spin_us) * 1000u,
+	    .nslots = (uint32_t)(slots != UNSET ? slots : (gint)cfg->slots),
+	    .data_size = (uint32_t)(data_kib != UNSET ? data_kib : (gint)cfg->slot_kib) * 1024u,
+	    .max_clients = (uint32_t)(max_clients != UNSET ? max_clients : (gint)cfg->max_workers),
+	    .on_failure = cfg->on_failure,
 	};
 	signal(SIGPIPE, SIG_IGN);
 	r = init_context(&d);
@@ -312,6 +506,15 @@ int main(int argc, char **argv)
 		log_error("cannot initialise: %s", strerror(-r));
 		return 1;
 	}
+	d.plugins = plugin_set_load(cfg, 1, false, &errors);
+	if (!d.plugins) {
+		fprintf(stderr, "%s", errors ? errors : "lscad: cannot load the plugins\n");
+		return 1;
+	}
+	atomic_store(&d.plugins_gen, 1);
+	placement_publish(&d, d.plugins);
+	if (d.plugins->cfg->interception == LSCAD_INTERCEPT_COMPLETE)
+		log_warn("interception: complete is not available yet; clients use entry-points");
 	lfd = listen_socket(d.set.socket_path);
 	if (lfd < 0)
 		return 1;
@@ -321,7 +524,8 @@ int main(int argc, char **argv)
 	g_unix_fd_add(lfd, G_IO_IN, on_accept, &d);
 	g_unix_signal_add(SIGTERM, on_quit, NULL);
 	g_unix_signal_add(SIGINT, on_quit, NULL);
-	g_unix_signal_add(SIGHUP, on_hup, NULL);
+	g_unix_signal_add(SIGHUP, on_hup, &d);
+	/* ready: the plugins are loaded and the socket listens */
 	sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%d", d.set.socket_path,
 		   (int)getpid());
 	log_debug("listening on %s", d.set.socket_path);
@@ -335,6 +539,6 @@ int main(int argc, char **argv)
 	if (!socket_activated)
 		unlink(d.set.socket_path);
 	close(lfd);
-	dispatch_free(d.dispatch);
+	plugin_set_unref(d.plugins);
 	return 0;
 }

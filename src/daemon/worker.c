@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../common/req.h"
+#include "loader.h"
 #include "../common/ring.h"
 #include "client.h"
 #include "exec.h"
@@ -18,6 +19,13 @@
 
 struct worker {
 	struct client *c;
+	struct plugin_set *set;		   /* the plugins we serve with (a reference) */
+	void *states[DISPATCH_MAX_OWNERS]; /* each plugin's state for our client */
+	uint64_t *tails;		   /* event log bytes consumed, per slot: ours */
+	unsigned char *ev;		   /* private copy of one event */
+	uint64_t last_drain;
+	bool unflushed;	   /* handlers ran since the plugins last flushed */
+	bool bad_log;	   /* the client wrote garbage into an event log: said once */
 	unsigned char *in; /* private copy of a slot's input */
 	uint32_t cred_epoch;
 	mode_t umask;
@@ -93,7 +101,7 @@ static int serve(struct worker *w, uint32_t i)
 	struct lsca_slot *slot = lsca_ring_slot(r, i);
 	unsigned char *data = lsca_ring_data(r, i);
 	const struct lsca_sysdesc *desc;
-	struct lsca_call call = {.client = &c->info};
+	struct lsca_call call = {.client = &c->info, .time_ns = lsca_realtime_ns()};
 	struct exec_ctx ectx = {.c = c, .slot = i};
 	struct lsca_resp resp = {0};
 	struct lsca_req req;
@@ -117,17 +125,146 @@ static int serve(struct worker *w, uint32_t i)
 		resp.ret = err;
 		goto done;
 	}
-	refresh_identity(w, atomic_load_explicit(&lsca_ring_meta(r, i)->tid, memory_order_relaxed));
+	call.tid = atomic_load_explicit(&lsca_ring_meta(r, i)->tid, memory_order_relaxed);
+	refresh_identity(w, call.tid);
 	if (c->direct_only) {
 		resp.flags = LSCA_RESP_DIRECT;
 		goto done;
 	}
-	resp.ret = dispatch_run(c->d->dispatch, &call, exec_call, &ectx);
+	resp.ret = dispatch_run(w->set->dispatch, &call, w->states, exec_call, &ectx);
+	w->unflushed |= dispatch_chain_len(w->set->dispatch, call.nr) > 0;
 	resp.flags = ectx.resp_flags;
 done:
 	memcpy(&slot->resp, &resp, sizeof(resp));
 	lsca_slot_complete(slot);
 	return req.cpu;
+}
+
+/* One event record, copied once into w->ev, checked, and shown to the
+ * post-handlers. Returns false for a record that does not hold up. */
+static bool observe_one(struct worker *w, uint32_t len)
+{
+	const struct lsca_event *ev = (const struct lsca_event *)w->ev;
+	const struct lsca_sysdesc *d = lsca_sysdesc(ev->nr);
+	struct lsca_call call = {.client = &w->c->info,
+				 .flags = LSCA_CALL_OBSERVED,
+				 .tid = ev->tid,
+				 .time_ns = ev->time_ns,
+				 .latency_ns = ev->latency_ns};
+
+	if (!d)
+		return false;
+	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
+		uint64_t a = ev->args[i];
+
+		call.kinds[i] = d->kinds[i];
+		switch (d->kinds[i]) {
+		case LSCA_A_PATH:
+			if (!a) {
+				call.args[i] = 0; /* the client could not read it: EFAULT */
+				break;
+			}
+			if (a < sizeof(*ev) || a >= len || !memchr(w->ev + a, '\0', len - a))
+				return false;
+			call.args[i] = (long)(w->ev + a);
+			break;
+		case LSCA_A_INBUF:
+		case LSCA_A_OUTBUF:
+		case LSCA_A_IOVIN:
+		case LSCA_A_IOVOUT:
+		case LSCA_A_STAT:
+		case LSCA_A_STATX:
+			call.args[i] = 0; /* the bytes stayed in the client */
+			break;
+		case LSCA_A_FD:
+		case LSCA_A_DIRFD:
+			call.args[i] = (long)(int)a;
+			break;
+		default:
+			call.args[i] = (long)a;
+			break;
+		}
+	}
+	call.nr = d->nr;
+	call.name = d->name;
+	if (ev->ret >= -4095) /* else no call could have returned it */
+		dispatch_observe(w->set->dispatch, &call, w->states, (long)ev->ret);
+	return true;
+}
+
+/* Take every posted event of slot i. The head is the client's word and may
+ * be garbage; our tail is private and never read back. */
+static unsigned drain_log(struct worker *w, uint32_t i)
+{
+	const struct lsca_ring *r = &w->c->ring;
+	struct lsca_evlog *log = lsca_ring_evlog(r, i);
+	const unsigned char *base = lsca_ring_events(r, i);
+	uint64_t head = atomic_load_explicit(&log->head, memory_order_acquire);
+	uint64_t tail = w->tails[i];
+	unsigned n = 0;
+
+	if (head == tail)
+		return 0;
+	if (head - tail > LSCA_EVLOG_SIZE)
+		goto garbage;
+	while (tail != head) {
+		uint32_t pos = (uint32_t)(tail % LSCA_EVLOG_SIZE), len;
+		struct lsca_event hdr;
+
+		memcpy(&hdr, base + pos, 8); /* len, nr, flags */
+		len = hdr.len;
+		if (len < 8 || len % 8 || len > LSCA_EVLOG_SIZE - pos || len > head - tail)
+			goto garbage;
+		if (!(hdr.flags & LSCA_EV_PAD)) {
+			if (len < sizeof(struct lsca_event) || len > LSCA_EVENT_MAX)
+				goto garbage;
+			memcpy(w->ev, base + pos, len);
+			if (!observe_one(w, len))
+				goto garbage;
+			n++;
+		}
+		tail += len;
+	}
+	w->tails[i] = tail;
+	atomic_store_explicit(&log->tail, tail, memory_order_release);
+	return n;
+garbage:
+	if (!w->bad_log)
+		log_warn("pid %d (%s): malformed event log; dropping what it holds", (int)w->c->pid,
+			 w->c->comm);
+	w->bad_log = true;
+	w->tails[i] = head;
+	atomic_store_explicit(&log->tail, head, memory_order_release);
+	return n;
+}
+
+static void drain_events(struct worker *w, uint64_t now)
+{
+	unsigned n = 0;
+
+	w->last_drain = now;
+	for (uint32_t i = 0; i < w->c->ring.nslots; i++)
+		n += drain_log(w, i);
+	w->unflushed |= n > 0;
+}
+
+static void flush_plugins(struct worker *w)
+{
+	if (!w->unflushed)
+		return;
+	w->unflushed = false;
+	plugin_set_flush(w->set);
+}
+
+/* The plugins were reloaded: give the old ones our client's state back. */
+static void switch_set(struct worker *w)
+{
+	struct plugin_set *n = lscad_plugins(w->c->d);
+
+	flush_plugins(w);
+	plugin_set_client_gone(w->set, &w->c->info, w->states);
+	plugin_set_unref(w->set);
+	w->set = n;
 }
 
 static int worker_setup(struct worker *w)
@@ -153,28 +290,33 @@ static void *worker_main(void *arg)
 {
 	struct worker w = {.c = arg};
 	struct client *c = w.c;
+	struct lscad *d = c->d;
 	const struct lsca_ring *ring = &c->ring;
 	uint64_t idle_since = 0, now;
 	int r, client_cpu = -1;
 
 	if (sched_getaffinity(0, sizeof(w.cpus), &w.cpus) < 0)
 		CPU_ZERO(&w.cpus);
+	dispatch_guard_thread();
+	w.set = lscad_plugins(d);
 	w.in = malloc(ring->data_size);
-	r = w.in ? worker_setup(&w) : -ENOMEM;
+	w.ev = malloc(LSCA_EVENT_MAX);
+	w.tails = calloc(ring->nslots, sizeof(*w.tails));
+	r = w.in && w.ev && w.tails ? worker_setup(&w) : -ENOMEM;
 	if (r < 0) {
 		log_warn("pid %d (%s): worker setup failed (%s), calls stay direct", (int)c->pid,
 			 c->comm, strerror(-r));
 		c->direct_only = true;
 		c->why_direct = "its worker could not take on its identity";
-		if (!w.in) {
-			client_put(c);
-			return NULL;
-		}
+		if (r == -ENOMEM)
+			goto out;
 	}
 	while (!atomic_load_explicit(&c->stop, memory_order_acquire)) {
 		int cpu = sched_getcpu();
 		unsigned served = 0;
 
+		if (atomic_load_explicit(&d->plugins_gen, memory_order_acquire) != w.set->gen)
+			switch_set(&w);
 		/* only on change: the client reads this line while it spins */
 		if (atomic_load_explicit(&ring->hdr->worker_cpu, memory_order_relaxed) != cpu)
 			atomic_store_explicit(&ring->hdr->worker_cpu, cpu, memory_order_relaxed);
@@ -183,24 +325,39 @@ static void *worker_main(void *arg)
 				client_cpu = serve(&w, i);
 				served++;
 			}
-		if (served)
-			spread_from(&w, client_cpu, cpu);
+		/* a busy client is drained on the way, not only when we sleep */
+		now = served && !w.set->any_observe ? 0 : lsca_now_ns();
+		if (w.set->any_observe && now - w.last_drain > LSCA_EVLOG_DRAIN_MS * 1000000ull / 8)
+			drain_events(&w, now);
 		if (served) {
+			spread_from(&w, client_cpu, cpu);
 			idle_since = 0;
 			continue;
 		}
-		now = lsca_now_ns();
 		if (!idle_since)
 			idle_since = now;
-		if (now - idle_since < c->d->set.spin_ns) {
+		if (now - idle_since < d->set.spin_ns) {
 			lsca_worker_relax(now - idle_since, client_cpu == cpu);
 			continue;
 		}
 		spread_reset(&w);
-		lsca_worker_sleep(ring, &c->stop, 0);
+		drain_events(&w, now);
+		flush_plugins(&w);
+		lsca_worker_sleep(ring, &c->stop,
+				  w.set->any_observe ? LSCA_EVLOG_DRAIN_MS * 1000000ull : 0,
+				  w.tails);
+		drain_events(&w, lsca_now_ns());
 		idle_since = 0;
 	}
+	/* what the client posted before it went is still in the ring */
+	drain_events(&w, lsca_now_ns());
+out:
+	flush_plugins(&w);
+	plugin_set_client_gone(w.set, &c->info, w.states);
+	plugin_set_unref(w.set);
 	free(w.in);
+	free(w.ev);
+	free(w.tails);
 	spread_reset(&w);
 	client_put(c);
 	return NULL;

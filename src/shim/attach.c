@@ -77,9 +77,9 @@ static int move_high(int fd)
 	return (int)hi;
 }
 
-static int recv_welcome(int fd, struct lsca_welcome *w, int *memfd)
+static int recv_welcome(int fd, struct lsca_welcome *w, int *fds)
 {
-	long n = lsca_recv_fd(fd, w, sizeof(*w), memfd, NULL, MSG_CMSG_CLOEXEC);
+	long n = lsca_recv_fds(fd, w, sizeof(*w), fds, LSCA_WELCOME_FDS, NULL, MSG_CMSG_CLOEXEC);
 
 	if (n < 0)
 		return (int)n;
@@ -116,10 +116,11 @@ static int do_attach(void)
 	struct timeval tv = {.tv_sec = 5};
 	struct lsca_ring *ring = &shim.ring_buf[shim.ring_gen & 1];
 	struct lsca_welcome w;
+	const struct lsca_place_table *place;
 	void *map;
 	struct stat st;
 	pid_t dpid;
-	int fd, memfd = -1, r;
+	int fd, fds[LSCA_WELCOME_FDS] = {-1, -1}, r;
 
 	memcpy(sa.sun_path, shim.socket_path, sizeof(shim.socket_path));
 	fd = (int)SYS3(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -137,7 +138,7 @@ static int do_attach(void)
 		goto refused;
 	r = (int)SYS3(SYS_sendto, fd, &hello, sizeof(hello));
 	if (r >= 0)
-		r = recv_welcome(fd, &w, &memfd);
+		r = recv_welcome(fd, &w, fds);
 	if (r < 0)
 		goto fail;
 	if (w.version != LSCA_PROTO_VERSION || w.status == LSCA_WELCOME_VERSION) {
@@ -148,39 +149,58 @@ static int do_attach(void)
 		r = -EPROTO;
 		goto refused;
 	}
-	if (w.status != LSCA_WELCOME_OK || memfd < 0) {
+	if (w.status != LSCA_WELCOME_OK || fds[0] < 0 || fds[1] < 0) {
 		if (w.status == LSCA_WELCOME_DENIED)
 			say_once("lsca: %s%s; running without LSCA\n", w.reason, "");
 		r = -EPERM;
 		goto fail;
 	}
-	if (SYS3(SYS_fstat, memfd, &st, 0) < 0 || st.st_size <= 0) {
-		r = -EPROTO;
-		goto fail;
-	}
-	map = (void *)sys(SYS_mmap, 0, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
-	if ((unsigned long)map > -4096UL) {
+	/* the placement table: read-only, as lscad sealed it */
+	place = (const void *)sys(SYS_mmap, 0, 4096, PROT_READ, MAP_SHARED, fds[1], 0);
+	if ((unsigned long)place > -4096UL) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	SYS3(SYS_close, memfd, 0, 0);
-	memfd = -1;
-	if (!lsca_ring_from_hdr(ring, map, (uint64_t)st.st_size)) {
-		SYS3(SYS_munmap, map, st.st_size, 0);
+	if (place->magic != LSCA_PROTO_MAGIC || place->version != LSCA_PROTO_VERSION) {
+		SYS3(SYS_munmap, place, 4096, 0);
 		r = -EPROTO;
 		goto fail;
 	}
+	if (SYS3(SYS_fstat, fds[0], &st, 0) < 0 || st.st_size <= 0) {
+		SYS3(SYS_munmap, place, 4096, 0);
+		r = -EPROTO;
+		goto fail;
+	}
+	map = (void *)sys(SYS_mmap, 0, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	if ((unsigned long)map > -4096UL) {
+		SYS3(SYS_munmap, place, 4096, 0);
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (!lsca_ring_from_hdr(ring, map, (uint64_t)st.st_size)) {
+		SYS3(SYS_munmap, map, st.st_size, 0);
+		SYS3(SYS_munmap, place, 4096, 0);
+		r = -EPROTO;
+		goto fail;
+	}
+	SYS3(SYS_close, fds[0], 0, 0);
+	SYS3(SYS_close, fds[1], 0, 0);
+	shim.on_failure = ((const struct lsca_ring_hdr *)map)->on_failure == LSCA_ON_FAILURE_DENY
+			      ? LSCA_ON_FAILURE_DENY
+			      : LSCA_ON_FAILURE_PASSTHROUGH;
 	/* with Yama, let the daemon take our fds (pidfd_getfd) */
 	sys(SYS_prctl, PR_SET_PTRACER, dpid, 0, 0, 0, 0);
 	shim.sock = move_high(fd);
 	shim.ring = ring;
+	shim.place = place; /* an old table stays mapped, as old rings do */
 	shim.ring_gen++;
 	return 0;
 refused:
 	atomic_store(&shim.state, SHIM_DISABLED);
 fail:
-	if (memfd >= 0)
-		SYS3(SYS_close, memfd, 0, 0);
+	for (unsigned i = 0; i < LSCA_WELCOME_FDS; i++)
+		if (fds[i] >= 0)
+			SYS3(SYS_close, fds[i], 0, 0);
 	SYS3(SYS_close, fd, 0, 0);
 	return r;
 }
@@ -226,6 +246,13 @@ static int tell_tid(const struct lsca_ring *ring, int slot)
 		tls_told = ring->hdr;
 	}
 	return slot;
+}
+
+pid_t shim_tid(void)
+{
+	if (!tls_tid)
+		tls_tid = (pid_t)syscall(SYS_gettid);
+	return tls_tid;
 }
 
 int shim_slot(const struct lsca_ring *ring)
@@ -337,9 +364,14 @@ static void shim_configure(void)
 	/* a setuid program must not be fed results by whoever set LSCA_* */
 	shim.secure = getauxval(AT_SECURE) != 0;
 	if (!shim.secure) {
+		const char *of = getenv("LSCA_ON_FAILURE");
+
 		path = getenv("LSCA_SOCKET");
 		if (getenv("LSCA_DISABLE") && !strcmp(getenv("LSCA_DISABLE"), "1"))
 			atomic_store(&shim.state, SHIM_DISABLED);
+		/* before the first attach tells us what lscad's config says */
+		if (of && !strcmp(of, "deny"))
+			shim.on_failure = LSCA_ON_FAILURE_DENY;
 	}
 	if (!path || !*path || strlen(path) >= sizeof(shim.socket_path))
 		path = LSCA_DEFAULT_SOCKET;

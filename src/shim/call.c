@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -146,6 +147,16 @@ static long recv_fd(uint32_t slot, uint32_t seq, bool cloexec)
 	return r;
 }
 
+/* lscad is not there to serve a call: the config's on_failure decides.
+ * Releasing an fd never gains anything, so close always runs. */
+static long unserved(const struct lsca_sysdesc *d, const long *a, bool *direct)
+{
+	if (shim.on_failure == LSCA_ON_FAILURE_DENY && !(d->flags & LSCA_S_LOCAL))
+		return -EIO;
+	*direct = true;
+	return raw(d->nr, a);
+}
+
 /* Submit the filled slot and wait. Returns 0 with *resp, or -EPIPE when
  * the daemon went away (the call has then to run here). */
 static int roundtrip(const struct lsca_ring *ring, struct lsca_slot *s, struct lsca_resp *resp)
@@ -190,10 +201,8 @@ static long call_once(const struct lsca_ring *ring, uint32_t slot, const struct 
 		return raw(d->nr, a);
 	}
 	s->seq = seq;
-	if (roundtrip(ring, s, &resp) < 0) {
-		*direct = true;
-		return raw(d->nr, a);
-	}
+	if (roundtrip(ring, s, &resp) < 0)
+		return unserved(d, a, direct);
 	r = finish(d, a, &resp, slot, seq, direct);
 	if (r == 0 && !*direct && !(resp.flags & LSCA_RESP_LOCAL))
 		for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
@@ -276,9 +285,12 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 		s->args[4] = 0;
 		s->args[5] = 0;
 		s->data_len = in ? (uint32_t)chunk : 0;
-		if (roundtrip(ring, s, &resp) < 0 || (resp.flags & LSCA_RESP_DIRECT)) {
-			/* nothing moved yet: the whole call runs here; else a
-			 * short count, which every caller must already handle */
+		if (roundtrip(ring, s, &resp) < 0) {
+			/* a short count, which every caller must handle */
+			return done ? (long)done : unserved(d, a, direct);
+		}
+		if (resp.flags & LSCA_RESP_DIRECT) {
+			/* nothing moved yet: the whole call runs here */
 			if (done)
 				return (long)done;
 			*direct = true;
@@ -301,8 +313,53 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 	return (long)done;
 }
 
+/* Placement "observe": run the call here, then post it (and its result)
+ * to our slot's event log for lscad's watching plugins. Paths are copied
+ * into the record; other buffers stay here. */
+static long observe(const struct lsca_ring *ring, uint32_t slot, const struct lsca_sysdesc *d,
+		    const long *a, uint64_t t0)
+{
+	uint64_t when = lsca_realtime_ns();
+	long r = raw(d->nr, a);
+	uint64_t lat = lsca_now_ns() - t0;
+	size_t plen[LSCA_MAX_ARGS] = {0}, len = sizeof(struct lsca_event);
+	struct lsca_event *ev;
+	uint32_t advance, off;
+
+	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
+		if (d->kinds[i] == LSCA_A_PATH && r != -EFAULT && !never_mapped(a[i])) {
+			plen[i] = strnlen((const char *)a[i], 4095) + 1;
+			len += plen[i];
+		}
+	len = (len + 7) & ~(size_t)7;
+	while (!(ev = lsca_evlog_reserve(ring, slot, (uint32_t)len, &advance)))
+		if (lsca_evlog_wait_room(ring, slot, shim_alive, (void *)ring) < 0) {
+			shim_lost_daemon();
+			return r; /* nobody to tell any more */
+		}
+	*ev = (struct lsca_event){.len = (uint32_t)len,
+				  .nr = (uint16_t)d->nr,
+				  .tid = (int32_t)shim_tid(),
+				  .ret = r,
+				  .time_ns = when,
+				  .latency_ns = lat};
+	off = sizeof(*ev);
+	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
+		if (plen[i]) {
+			memcpy((char *)ev + off, (const char *)a[i], plen[i] - 1);
+			((char *)ev)[off + plen[i] - 1] = '\0';
+			ev->args[i] = off;
+			off += (uint32_t)plen[i];
+		} else if (d->kinds[i] != LSCA_A_PATH) {
+			ev->args[i] = (uint64_t)a[i];
+		}
+	}
+	lsca_evlog_commit(ring, slot, advance);
+	return r;
+}
+
 static void count(const struct lsca_ring *ring, int slot, unsigned op, long r, bool direct,
-		  uint64_t t0)
+		  bool observed, uint64_t t0)
 {
 	uint64_t ns = lsca_now_ns() - t0;
 
@@ -313,6 +370,7 @@ static void count(const struct lsca_ring *ring, int slot, unsigned op, long r, b
 		st->calls++;
 		st->errors += r < 0;
 		st->direct += direct;
+		st->observed += observed;
 		st->ns += ns;
 	} else {
 		struct lsca_stat *st = &lsca_ring_stats(ring, ring->nslots)[op];
@@ -324,12 +382,27 @@ static void count(const struct lsca_ring *ring, int slot, unsigned op, long r, b
 	}
 }
 
+/* The ring, or NULL when lscad is missing or refused us. Under
+ * on_failure: deny a call must not slip through while another thread
+ * attaches, so this one waits for it. */
+static const struct lsca_ring *ring_or_wait(void)
+{
+	const struct lsca_ring *ring = shim_ring();
+
+	if (ring || shim.on_failure != LSCA_ON_FAILURE_DENY)
+		return ring;
+	while (atomic_load_explicit(&shim.state, memory_order_acquire) == SHIM_ATTACHING)
+		sched_yield();
+	return shim_ring();
+}
+
 long shim_call(long nr, const long *a)
 {
 	const struct lsca_sysdesc *d = lsca_sysdesc(nr);
 	const struct lsca_ring *ring;
-	bool direct = false;
+	bool direct = false, observed = false;
 	int slot, saved_errno = errno;
+	uint8_t place;
 	uint64_t t0;
 	long r;
 
@@ -340,14 +413,25 @@ long shim_call(long nr, const long *a)
 	}
 	shim_depth++;
 	t0 = lsca_now_ns();
-	ring = shim_ring();
+	ring = ring_or_wait();
 	if (!ring) {
-		r = raw(nr, a);
+		/* refused for good (wrong daemon, LSCA_DISABLE): plain calls */
+		if (atomic_load(&shim.state) == SHIM_DISABLED)
+			r = raw(nr, a);
+		else
+			r = unserved(d, a, &direct);
 		shim_depth--;
 		goto out;
 	}
 	slot = shim_slot(ring);
-	if (slot < 0 || must_run_here(d, a)) {
+	place = atomic_load_explicit(&shim.place->place[nr], memory_order_relaxed);
+	if (slot < 0 || place == LSCA_PLACE_DIRECT) {
+		direct = true;
+		r = raw(nr, a);
+	} else if (place == LSCA_PLACE_OBSERVE) {
+		observed = true;
+		r = observe(ring, (uint32_t)slot, d, a, t0);
+	} else if (must_run_here(d, a)) {
 		direct = true;
 		r = raw(nr, a);
 	} else if (d->flags & LSCA_S_CHUNK) {
@@ -355,7 +439,7 @@ long shim_call(long nr, const long *a)
 	} else {
 		r = call_once(ring, (uint32_t)slot, d, a, &direct);
 	}
-	count(ring, slot, d->op, r, direct, t0);
+	count(ring, slot, d->op, r, direct, observed, t0);
 	shim_depth--;
 out:
 	if (r < 0 && r >= -4095) {

@@ -38,6 +38,8 @@ struct shim {
 	/* The ring in use, one of ring_buf: a re-attach fills the other one,
 	 * so a thread still holding the old pointer reads a whole layout. */
 	const struct lsca_ring *ring;
+	const struct lsca_place_table *place; /* read-only: lscad's */
+	uint32_t on_failure;		      /* enum lsca_on_failure */
 	struct lsca_ring ring_buf[2];
 	unsigned ring_gen;
 	bool secure; /* AT_SECURE: ignore LSCA_*, trust only a root daemon */
@@ -56,6 +58,8 @@ extern SHIM_TLS __thread int shim_depth; /* >0: inside the shim, go direct */
 const struct lsca_ring *shim_ring(void);
 /* This thread's slot index, claiming one on first use; -1 if none free. */
 int shim_slot(const struct lsca_ring *ring);
+/* This thread's kernel tid (cached). */
+pid_t shim_tid(void);
 /* The daemon is gone mid-call: stop using the ring, re-attach later. */
 void shim_lost_daemon(void);
 /* Whether the daemon still serves us (asked while sleeping on a slot). */

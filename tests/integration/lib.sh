@@ -36,8 +36,12 @@ proxied() {
 	awk -v op="$2" '$1 == op { print $4; found = 1 } END { if (!found) print 0 }' "$1"
 }
 
-direct() {
+observed() {
 	awk -v op="$2" '$1 == op { print $5; found = 1 } END { if (!found) print 0 }' "$1"
+}
+
+direct() {
+	awk -v op="$2" '$1 == op { print $6; found = 1 } END { if (!found) print 0 }' "$1"
 }
 
 # assert_proxied SUMMARY SYSCALL...: each really went through the daemon, so

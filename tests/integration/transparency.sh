@@ -57,4 +57,4 @@ snapshot "$WORK/lsca" >"$WORK/tree.lsca"
 diff -u "$WORK/tree.native" "$WORK/tree.lsca" || fail "resulting files differ"
 # shellcheck disable=SC2086
 assert_proxied "$WORK/summary" $ops
-echo "ok: $case (exit $rc_native, $(awk '$1 == "total" { print $4 " proxied, " $5 " direct" }' "$WORK/summary"))"
+echo "ok: $case (exit $rc_native, $(awk '$1 == "total" { print $4 " proxied, " $5 " observed, " $6 " direct" }' "$WORK/summary"))"

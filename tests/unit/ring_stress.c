@@ -73,7 +73,7 @@ static void *fake_daemon_main(void *arg)
 			idle = lsca_now_ns();
 		if (lsca_now_ns() - idle < d->spin_ns)
 			continue;
-		lsca_worker_sleep(d->r, &d->stop, 0);
+		lsca_worker_sleep(d->r, &d->stop, 0, NULL);
 		idle = 0;
 	}
 	return NULL;

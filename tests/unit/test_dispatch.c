@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* test_dispatch.c - handler chains: order, verdicts, the executor last. */
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/syscall.h>
 
 #include "dispatch.h"
 #include "host.h"
+#include "loader.h"
 #include "unit.h"
 
 static char trace[64];
@@ -57,19 +59,26 @@ static long exec_fn(struct lsca_call *call, void *arg)
 }
 
 static struct dispatch *d;
-static struct lsca_plugin_ctx ctx;
+static struct plugin_set set;
+static struct plugin plugin;
 static struct lsca_call call = {.nr = __NR_openat, .name = "openat"};
+static void *states[DISPATCH_MAX_OWNERS];
+static struct dispatch_owner builtin = {.name = "t"};
 
 static void setup(void)
 {
 	d = dispatch_new();
-	host_ctx_init(&ctx, d, "test");
+	set = (struct plugin_set){.dispatch = d, .loading = true};
+	plugin = (struct plugin){.owner = {.name = "test"}, .set = &set};
+	host_ctx_init(&plugin.ctx, &plugin);
 	trace[0] = '\0';
 	post_seen = 0;
+	memset(states, 0, sizeof(states));
 }
 
 static void teardown(void)
 {
+	host_ctx_release(&plugin);
 	d = dispatch_free(d);
 }
 
@@ -82,26 +91,29 @@ static void add(long nr, int prio, const char *ud, bool is_post)
 	else
 		h.pre = pre;
 	/* the plugin ABI's own entry, as a plugin would call it */
-	ck_assert_int_eq(lsca_register(&ctx, nr, prio, &h), 0);
+	ck_assert_int_eq(lsca_register(&plugin.ctx, nr, prio, &h), 0);
+	ck_assert_int_eq(host_commit(&plugin, d), 0);
 }
 
 START_TEST(rejects_bad_registrations)
 {
 	struct lsca_handler none = {0}, h = {.pre = pre};
 
-	ck_assert_int_eq(dispatch_register(d, __NR_openat, 0, &none, "t"), -EINVAL);
-	ck_assert_int_eq(dispatch_register(d, __NR_getpid, 0, &h, "t"), -EINVAL);
-	ck_assert_int_eq(dispatch_register(d, -1, 0, &h, "t"), -EINVAL);
-	ck_assert_int_eq(dispatch_register(d, 100000, 0, &h, "t"), -EINVAL);
-	ck_assert_int_eq(dispatch_register(d, __NR_openat, 0, NULL, "t"), -EINVAL);
-	ck_assert_int_eq(lsca_register(&ctx, __NR_getpid, 0, &h), -EINVAL);
+	ck_assert_int_eq(dispatch_register(d, __NR_openat, 0, &none, &builtin), -EINVAL);
+	ck_assert_int_eq(dispatch_register(d, __NR_getpid, 0, &h, &builtin), -EINVAL);
+	ck_assert_int_eq(dispatch_register(d, -1, 0, &h, &builtin), -EINVAL);
+	ck_assert_int_eq(dispatch_register(d, 100000, 0, &h, &builtin), -EINVAL);
+	ck_assert_int_eq(dispatch_register(d, __NR_openat, 0, NULL, &builtin), -EINVAL);
+	ck_assert_int_eq(lsca_register(&plugin.ctx, __NR_getpid, 0, &h), -EINVAL);
+	set.loading = false; /* only init() may register */
+	ck_assert_int_eq(lsca_register(&plugin.ctx, __NR_openat, 0, &h), -EPERM);
 	ck_assert_uint_eq(dispatch_chain_len(d, __NR_openat), 0);
 }
 END_TEST
 
 START_TEST(executor_runs_last)
 {
-	ck_assert_int_eq(dispatch_run(d, &call, exec_fn, NULL), 5);
+	ck_assert_int_eq(dispatch_run(d, &call, states, exec_fn, NULL), 5);
 	ck_assert_str_eq(trace, "X");
 }
 END_TEST
@@ -115,7 +127,7 @@ START_TEST(priority_then_registration_order)
 	add(__NR_openat, 0, "p", true);
 	add(__NR_read, 0, "zd", false); /* another syscall's chain is not run */
 	ck_assert_uint_eq(dispatch_chain_len(d, __NR_openat), 5);
-	ck_assert_int_eq(dispatch_run(d, &call, exec_fn, NULL), 5);
+	ck_assert_int_eq(dispatch_run(d, &call, states, exec_fn, NULL), 5);
 	ck_assert_str_eq(trace, "abcdXp");
 	ck_assert_int_eq(post_seen, 5);
 }
@@ -126,7 +138,7 @@ START_TEST(deny_stops_the_chain)
 	add(__NR_openat, 1, "ad", false);
 	add(__NR_openat, 2, "bc", false);
 	add(__NR_openat, 3, "p", true);
-	ck_assert_int_eq(dispatch_run(d, &call, exec_fn, NULL), -EACCES);
+	ck_assert_int_eq(dispatch_run(d, &call, states, exec_fn, NULL), -EACCES);
 	ck_assert_str_eq(trace, "ap");
 	ck_assert_int_eq(post_seen, -EACCES);
 }
@@ -135,7 +147,7 @@ END_TEST
 START_TEST(deny_is_always_an_error)
 {
 	add(__NR_openat, 1, "ad+", false);
-	ck_assert_int_eq(dispatch_run(d, &call, exec_fn, NULL), -EPERM);
+	ck_assert_int_eq(dispatch_run(d, &call, states, exec_fn, NULL), -EPERM);
 }
 END_TEST
 
@@ -144,8 +156,74 @@ START_TEST(complete_emulates)
 	add(__NR_openat, 1, "ac", false);
 	add(__NR_openat, 2, "be", false);
 	add(__NR_openat, 3, "cc", false);
-	ck_assert_int_eq(dispatch_run(d, &call, exec_fn, NULL), 42);
+	ck_assert_int_eq(dispatch_run(d, &call, states, exec_fn, NULL), 42);
 	ck_assert_str_eq(trace, "ab");
+}
+END_TEST
+
+static enum lsca_verdict keep_state(const struct lsca_call *c, long *result, void *ud)
+{
+	(void)result;
+	(void)ud;
+	*c->state = (void *)((long)*c->state + 1); /* calls seen, per client */
+	return LSCA_CONTINUE;
+}
+
+START_TEST(state_is_per_owner_and_client)
+{
+	struct lsca_handler h = {.pre = keep_state};
+	void *other[DISPATCH_MAX_OWNERS] = {0};
+
+	plugin.owner.index = 3;
+	ck_assert_int_eq(lsca_register(&plugin.ctx, __NR_openat, 0, &h), 0);
+	ck_assert_int_eq(host_commit(&plugin, d), 0);
+	dispatch_run(d, &call, states, exec_fn, NULL);
+	dispatch_run(d, &call, states, exec_fn, NULL);
+	dispatch_run(d, &call, other, exec_fn, NULL);
+	ck_assert_ptr_eq(states[3], (void *)2L);
+	ck_assert_ptr_eq(other[3], (void *)1L);
+	ck_assert_ptr_null(states[0]);
+}
+END_TEST
+
+static enum lsca_verdict crash(const struct lsca_call *c, long *result, void *ud)
+{
+	(void)c;
+	(void)result;
+	(void)ud;
+	note('!');
+	raise(SIGSEGV); /* what a NULL dereference does, without the UB */
+	return LSCA_CONTINUE;
+}
+
+START_TEST(crashing_handler_is_contained)
+{
+	struct lsca_handler h = {.pre = crash};
+
+	ck_assert_int_eq(dispatch_guard_install(), 0);
+	ck_assert_int_eq(lsca_register(&plugin.ctx, __NR_openat, 0, &h), 0);
+	ck_assert_int_eq(host_commit(&plugin, d), 0);
+	add(__NR_openat, 5, "p", true);
+	/* the crashing call fails with EIO and never runs */
+	ck_assert_int_eq(dispatch_run(d, &call, states, exec_fn, NULL), -EIO);
+	ck_assert_str_eq(trace, "!"); /* its post-handler is skipped too */
+	ck_assert(atomic_load(&plugin.owner.broken));
+	/* from then on the plugin is skipped: its other handlers too */
+	trace[0] = '\0';
+	ck_assert_int_eq(dispatch_run(d, &call, states, exec_fn, NULL), 5);
+	ck_assert_str_eq(trace, "X");
+}
+END_TEST
+
+START_TEST(observe_runs_only_post_handlers)
+{
+	add(__NR_openat, 1, "ad", false);
+	add(__NR_openat, 2, "p", true);
+	dispatch_observe(d, &call, states, 9);
+	ck_assert_str_eq(trace, "p");
+	ck_assert_int_eq(post_seen, 9);
+	ck_assert_uint_eq(dispatch_npre(d, __NR_openat), 1);
+	ck_assert_uint_eq(dispatch_npost(d, __NR_openat), 1);
 }
 END_TEST
 
@@ -161,6 +239,9 @@ Suite *dispatch_suite(void)
 	tcase_add_test(tc, deny_stops_the_chain);
 	tcase_add_test(tc, deny_is_always_an_error);
 	tcase_add_test(tc, complete_emulates);
+	tcase_add_test(tc, state_is_per_owner_and_client);
+	tcase_add_test(tc, crashing_handler_is_contained);
+	tcase_add_test(tc, observe_runs_only_post_handlers);
 	suite_add_tcase(s, tc);
 	return s;
 }
