@@ -96,10 +96,10 @@ struct lsca_call {
 	long nr;	  /* the target's syscall number (<sys/syscall.h>) */
 	const char *name; /* "openat" */
 	long args[6];
-	uint8_t kinds[6]; /* enum lsca_arg_kind of each argument */
-	uint32_t flags;	  /* enum lsca_call_flags */
-	pid_t tid;	  /* the calling thread, as the client reported it */
-	uint64_t time_ns; /* CLOCK_REALTIME when the call started */
+	uint8_t kinds[6];    /* enum lsca_arg_kind of each argument */
+	uint32_t flags;	     /* enum lsca_call_flags */
+	pid_t tid;	     /* the calling thread, as the client reported it */
+	uint64_t time_ns;    /* CLOCK_REALTIME when the call started */
 	uint64_t latency_ns; /* post-handlers: how long the call took */
 	const struct lsca_client_info *client;
 	/* This plugin's per-client pointer, NULL at first. Set it to keep state
@@ -171,8 +171,8 @@ struct lsca_host_ops {
 	 * component that does not exist yet (O_CREAT, mkdir) is kept as
 	 * written. Returns 0 or -errno. Pre-handlers only: for an observed
 	 * call the client's cwd may have moved on (-EOPNOTSUPP). */
-	int (*resolve_path)(struct lsca_plugin_ctx *ctx, const struct lsca_call *call,
-			    unsigned arg, char *buf, size_t len);
+	int (*resolve_path)(struct lsca_plugin_ctx *ctx, const struct lsca_call *call, unsigned arg,
+			    char *buf, size_t len);
 	/* Report a problem in the plugin's configuration, with file, line,
 	 * column and key of node (may be NULL). Returns -EINVAL, so init can
 	 * `return ctx->ops->config_error(ctx, node, "...")`. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/proto.h"
+#include "ctl.h"
 #include "run.h"
 
 #define LSCA_VERSION "0.1.0"
@@ -16,6 +17,8 @@ static const struct verb {
 	const char *help;
 } verbs[] = {
     {"run", ctl_run, "run -- CMD [ARG...]   run a command under a private lscad"},
+    {"reload", ctl_reload, "reload                re-read lscad's configuration and plugins"},
+    {"plugins", ctl_plugins, "plugins               list the plugins lscad has loaded"},
 };
 
 static void usage(FILE *f)

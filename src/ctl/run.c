@@ -35,6 +35,7 @@ struct run {
 	char sock[PATH_MAX];
 	char stats[PATH_MAX];
 	char notify[PATH_MAX];
+	char control[PATH_MAX];
 	char lscad[PATH_MAX];
 	char shim[PATH_MAX];
 	char plugin_dir[PATH_MAX];
@@ -111,6 +112,7 @@ static int make_runtime_dir(struct run *r, const char *sock_opt)
 		snprintf(r->sock, sizeof(r->sock), "%s/lscad.sock", r->dir);
 	snprintf(r->stats, sizeof(r->stats), "%s/stats", r->dir);
 	snprintf(r->notify, sizeof(r->notify), "%s/notify", r->dir);
+	snprintf(r->control, sizeof(r->control), "%s/control.sock", r->dir);
 	return 0;
 }
 
@@ -120,6 +122,7 @@ static void remove_runtime_dir(struct run *r)
 
 	unlink(r->stats);
 	unlink(r->notify);
+	unlink(r->control);
 	if (r->audit_config[0])
 		unlink(r->audit_config);
 	snprintf(p, sizeof(p), "%s/lscad.sock", r->dir);
@@ -151,11 +154,13 @@ static int start_daemon(struct run *r)
 		return -errno;
 	}
 	if (r->daemon == 0) {
+		/* one option per line: clang-format must not pack them */
 		const char *argv[] = {r->lscad,	     "--socket",
 				      r->sock,	     "--stats-out",
 				      r->stats,	     "--spin-us",
 				      r->spin_us,    "--plugin-dir",
-				      r->plugin_dir, r->config ? "--config" : "--no-config",
+				      r->plugin_dir, "--control-socket",
+				      r->control,    r->config ? "--config" : "--no-config",
 				      r->config,     NULL};
 
 		setsid();
@@ -262,14 +267,13 @@ static void usage(FILE *f)
 /* --audit FILE: a configuration with just the audit plugin. */
 static int write_audit_config(struct run *r, const char *out)
 {
-	char abs[PATH_MAX];
+	char abs[PATH_MAX], cwd[PATH_MAX];
 	FILE *f;
 
 	if (out[0] != '/') {
-		if (!getcwd(abs, sizeof(abs)) || strlen(abs) + strlen(out) + 2 > sizeof(abs))
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    snprintf(abs, sizeof(abs), "%s/%s", cwd, out) >= (int)sizeof(abs))
 			return -ENAMETOOLONG;
-		strcat(abs, "/");
-		strcat(abs, out);
 		out = abs;
 	}
 	snprintf(r->audit_config, sizeof(r->audit_config), "%s/audit.yaml", r->dir);

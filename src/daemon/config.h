@@ -39,8 +39,8 @@
 #include "../common/proto.h"
 #include "../common/sysdesc.h"
 
-#define LSCAD_DEFAULT_CONFIG	  "/etc/lsca/lscad.yaml"
-#define LSCAD_DEFAULT_CONTROL	  "/run/lsca/control.sock"
+#define LSCAD_DEFAULT_CONFIG  "/etc/lsca/lscad.yaml"
+#define LSCAD_DEFAULT_CONTROL "/run/lsca/control.sock"
 #ifndef LSCAD_DEFAULT_PLUGIN_DIR
 #define LSCAD_DEFAULT_PLUGIN_DIR "/usr/lib64/lsca/plugins"
 #endif
@@ -112,8 +112,7 @@ struct lscad_config *config_defaults(const char *plugin_dir);
  *   "FILE:LINE:COLUMN: KEY: what is wrong"
  * A missing file is one such line ("FILE: cannot open: ..."). Values not
  * in the file take the defaults, plugin_dir too. */
-struct lscad_config *config_load(const char *path, const char *default_plugin_dir,
-				 char **errors);
+struct lscad_config *config_load(const char *path, const char *default_plugin_dir, char **errors);
 
 void config_free(struct lscad_config *c);
 

@@ -332,13 +332,8 @@ static int canonicalise(char *out, size_t cap, const char *base, const char *pat
 		return -ENAMETOOLONG;
 	snprintf(work, sizeof(work), "%s", path);
 	rest = work;
-	if (path[0] == '/') {
-		strcpy(out, "/");
-	} else {
-		if (strlen(base) >= cap)
-			return -ENAMETOOLONG;
-		strcpy(out, base);
-	}
+	if (snprintf(out, cap, "%s", path[0] == '/' ? "/" : base) >= (int)cap)
+		return -ENAMETOOLONG;
 	pl = strlen(out);
 	while (*rest) {
 		char *name = rest, *end;
@@ -384,7 +379,8 @@ static int canonicalise(char *out, size_t cap, const char *base, const char *pat
 		link[ln] = '\0';
 		pop(out, &pl);
 		if (link[0] == '/') {
-			strcpy(out, "/");
+			out[0] = '/';
+			out[1] = '\0';
 			pl = 1;
 		}
 		/* the target's components come before what was left */

@@ -63,7 +63,7 @@ static const char *abi_refusal(const struct lsca_plugin *desc, char *buf, size_t
 	if (major == LSCA_PLUGIN_ABI_MAJOR && minor <= LSCA_PLUGIN_ABI_MINOR)
 		return NULL;
 	snprintf(buf, len, "built for plugin ABI %u.%u, lscad provides %u.%u", major, minor,
-		 LSCA_PLUGIN_ABI_MAJOR, LSCA_PLUGIN_ABI_MINOR);
+		 (unsigned)LSCA_PLUGIN_ABI_MAJOR, (unsigned)LSCA_PLUGIN_ABI_MINOR);
 	return buf;
 }
 

@@ -23,6 +23,7 @@
 
 #include "client.h"
 #include "config.h"
+#include "control.h"
 #include "loader.h"
 #include "log.h"
 #include "lscad.h"
@@ -217,6 +218,8 @@ fail:
 
 static void placement_publish(struct lscad *d, const struct plugin_set *s)
 {
+	if (!d->place)
+		return;
 	for (unsigned nr = 0; nr < LSCA_PLACE_NR; nr++)
 		atomic_store_explicit(&d->place->place[nr], s->place[nr], memory_order_relaxed);
 	atomic_fetch_add_explicit(&d->place->gen, 1, memory_order_release);
@@ -341,9 +344,16 @@ static int listen_socket(const char *path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	/* a stale socket of a previous run, never any other file */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+	/* a stale socket of a previous run, never any other file, and never
+	 * the socket of an lscad that still serves */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		if (socket_alive(path)) {
+			log_error("%s is in use by another lscad", path);
+			close(fd);
+			return -EADDRINUSE;
+		}
 		unlink(path);
+	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 ||
 	    listen(fd, 128) < 0) {
 		int e = errno;
@@ -417,7 +427,7 @@ int main(int argc, char **argv)
 {
 	static struct lscad d = {.place_fd = -1};
 	gchar *socket_path = NULL, *stats_out = NULL, *config = NULL, *check = NULL,
-	      *plugin_dir = NULL;
+	      *plugin_dir = NULL, *control = NULL;
 	gint spin_us = UNSET, slots = UNSET, data_kib = UNSET, max_clients = UNSET;
 	gboolean verbose = FALSE, version = FALSE, no_config = FALSE;
 	GOptionEntry entries[] = {
@@ -432,6 +442,8 @@ int main(int argc, char **argv)
 	     "Plugins live in DIR unless the configuration says plugin_dir", "DIR"},
 	    {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path,
 	     "Listen on PATH (default " LSCA_DEFAULT_SOCKET ")", "PATH"},
+	    {"control-socket", 0, 0, G_OPTION_ARG_FILENAME, &control,
+	     "Take lscactl's commands on PATH (default " LSCAD_DEFAULT_CONTROL ")", "PATH"},
 	    {"spin-us", 0, 0, G_OPTION_ARG_INT, &spin_us,
 	     "Spin this long before sleeping, both sides (default 100)", "USEC"},
 	    {"slots", 0, 0, G_OPTION_ARG_INT, &slots,
@@ -459,7 +471,8 @@ int main(int argc, char **argv)
 	g_option_context_free(ctx);
 	if (version) {
 		printf("lscad %s (protocol %u, plugin ABI %u.%u)\n", LSCAD_VERSION,
-		       LSCA_PROTO_VERSION, LSCA_PLUGIN_ABI_MAJOR, LSCA_PLUGIN_ABI_MINOR);
+		       LSCA_PROTO_VERSION, (unsigned)LSCA_PLUGIN_ABI_MAJOR,
+		       (unsigned)LSCA_PLUGIN_ABI_MINOR);
 		return 0;
 	}
 	if ((spin_us != UNSET && (spin_us < 0 || spin_us > 100000)) ||
@@ -485,6 +498,7 @@ int main(int argc, char **argv)
 	cfg = read_config(&errors);
 	if (!cfg) {
 		fprintf(stderr, "%s", errors ? errors : "lscad: invalid configuration\n");
+		free(errors);
 		return 1;
 	}
 	verbose_cli = verbose;
@@ -509,8 +523,11 @@ int main(int argc, char **argv)
 	d.plugins = plugin_set_load(cfg, 1, false, &errors);
 	if (!d.plugins) {
 		fprintf(stderr, "%s", errors ? errors : "lscad: cannot load the plugins\n");
+		free(errors);
 		return 1;
 	}
+	if (!control)
+		control = g_strdup(d.plugins->cfg->control_socket);
 	atomic_store(&d.plugins_gen, 1);
 	placement_publish(&d, d.plugins);
 	if (d.plugins->cfg->interception == LSCAD_INTERCEPT_COMPLETE)
@@ -525,11 +542,14 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, on_quit, NULL);
 	g_unix_signal_add(SIGINT, on_quit, NULL);
 	g_unix_signal_add(SIGHUP, on_hup, &d);
+	if (control_start(&d, control) < 0)
+		log_warn("lscactl cannot reach this lscad; SIGHUP still reloads it");
 	/* ready: the plugins are loaded and the socket listens */
 	sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%d", d.set.socket_path,
 		   (int)getpid());
 	log_debug("listening on %s", d.set.socket_path);
 	g_main_loop_run(loop);
+	control_stop();
 	shutdown_clients(&d);
 	if (d.set.stats_out) {
 		r = lsca_summary_write(&d.stats, d.set.stats_out);

@@ -69,7 +69,7 @@ snapshot() {
 # A private lscad for tests that drive processes by hand.
 start_lscad() { # [LSCAD OPTION...]
 	LSCA_SOCK=$WORK/lscad.sock
-	"$LSCAD" --socket "$LSCA_SOCK" "$@" &
+	"$LSCAD" --socket "$LSCA_SOCK" --control-socket "$WORK/lscad.ctl" "$@" &
 	LSCAD_PID=$!
 	for _ in $(seq 100); do
 		[ -S "$LSCA_SOCK" ] && return 0

@@ -84,7 +84,7 @@ ok "a crashing handler fails only its call (EIO), the daemon and other clients g
 deny_cfg() { printf 'plugins:\n  - name: testplug\n    path: %s\n    config: { deny: %s }\n' \
 	"$P/testplug.so" "$WORK/d" >"$WORK/live.yaml"; }
 deny_cfg
-start_lscad --config "$WORK/live.yaml" --verbose 2>"$WORK/lscad.err"
+start_lscad --config "$WORK/live.yaml" --verbose --control-socket "$WORK/ctl" 2>"$WORK/lscad.err"
 LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" python3 - "$WORK" >"$WORK/reload.out" <<'PY' &
 import os, sys, time
 w = sys.argv[1]
@@ -112,8 +112,13 @@ waitfor "$WORK/lscad.err" "reloaded"
 touch "$WORK/go1"
 waitfor "$WORK/reload.out" secret
 printf 'plugins:\n  - name: testplug\n    path: %s\n    confg: {}\n' "$P/testplug.so" >"$WORK/live.yaml"
-kill -HUP "$LSCAD_PID"
-waitfor "$WORK/lscad.err" "reload refused"
+rc=0
+"$LSCACTL" reload --control "$WORK/ctl" 2>"$WORK/reload.err" || rc=$?
+[ "$rc" = 1 ] || fail "lscactl reload of a bad configuration exited $rc"
+grep -q "live.yaml:4:5: plugins\[0\].confg: unknown key 'confg' (did you mean 'config'?)" \
+	"$WORK/reload.err" || fail "lscactl reload did not show why: $(cat "$WORK/reload.err")"
+"$LSCACTL" plugins --control "$WORK/ctl" --json | grep -q '^\[\]$' ||
+	fail "after the refused reload lscad should still run the empty plugin list"
 touch "$WORK/go2"
 wait "$client"
 stop_lscad
