@@ -103,7 +103,12 @@ enum lsca_placement {
 	LSCA_PLACE_DIRECT = 3,	/* the client executes it; lscad never sees it */
 };
 
-#define LSCA_PLACE_NR 512 /* syscall numbers the table covers */
+#define LSCA_PLACE_NR	512   /* syscall numbers the table covers */
+#define LSCA_PLACE_MASK 0x7fu /* the placement in an entry */
+#define LSCA_PLACE_WATCHED                                                                         \
+	0x80u /* post-handlers watch it: a proxied call lscad                                      \
+	       * hands back, or one that makes an fd, is posted                                    \
+	       * by the client with its own result */
 
 /* The placement table: one page, written by lscad only (clients cannot map
  * it writable: F_SEAL_FUTURE_WRITE). lscad rewrites it in place on reload;
@@ -201,7 +206,8 @@ struct lsca_evlog {
 };
 
 enum lsca_event_flags {
-	LSCA_EV_PAD = 1u << 0, /* filler up to the end of the log: skip */
+	LSCA_EV_PAD = 1u << 0,	   /* filler up to the end of the log: skip */
+	LSCA_EV_PROXIED = 1u << 1, /* lscad executed it; this is its result here (a new fd) */
 };
 
 /* A record, 8-byte aligned, never split by the end of the log. For a path

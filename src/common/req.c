@@ -53,6 +53,7 @@ int lsca_req_decode(const struct lsca_sysdesc *desc, const struct lsca_req *req,
 		uint64_t a = req->args[i], len;
 		size_t n;
 
+		call->kinds[i] = desc->kinds[i];
 		switch (desc->kinds[i]) {
 		case LSCA_A_NONE:
 			call->args[i] = 0;

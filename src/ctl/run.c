@@ -155,13 +155,21 @@ static int start_daemon(struct run *r)
 	}
 	if (r->daemon == 0) {
 		/* one option per line: clang-format must not pack them */
-		const char *argv[] = {r->lscad,	     "--socket",
-				      r->sock,	     "--stats-out",
-				      r->stats,	     "--spin-us",
-				      r->spin_us,    "--plugin-dir",
-				      r->plugin_dir, "--control-socket",
-				      r->control,    r->config ? "--config" : "--no-config",
-				      r->config,     NULL};
+		const char *argv[] = {r->lscad,
+				      "--socket",
+				      r->sock,
+				      "--stats-out",
+				      r->stats,
+				      "--spin-us",
+				      r->spin_us,
+				      "--plugin-dir",
+				      r->plugin_dir,
+				      "--control-socket",
+				      r->control,
+				      "--strict-plugins", /* asked for: never run without it */
+				      r->config ? "--config" : "--no-config",
+				      r->config,
+				      NULL};
 
 		setsid();
 		setenv("NOTIFY_SOCKET", r->notify, 1);

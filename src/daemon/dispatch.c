@@ -220,7 +220,10 @@ long dispatch_run(const struct dispatch *d, struct lsca_call *call, void **state
 	} else if (!decided) {
 		result = exec(call, exec_arg);
 	}
-	dispatch_observe(d, call, states, result);
+	if (call->flags & DISPATCH_POST_BY_CLIENT)
+		call->flags &= ~DISPATCH_POST_BY_CLIENT; /* they see it when it is posted */
+	else
+		dispatch_observe(d, call, states, result);
 	return result;
 }
 

@@ -50,6 +50,12 @@ struct dispatch {
 	unsigned registered;
 };
 
+/* Set by the executor in call->flags (never seen by a plugin) when the
+ * result the post-handlers must see comes later, from the client: a call
+ * it handed back to the client (which runs it and posts it), or a new fd
+ * whose number only the client learns (which posts it too). */
+#define DISPATCH_POST_BY_CLIENT (1u << 31)
+
 /* The executor runs the call for real and returns its result or -errno. */
 typedef long (*dispatch_exec_fn)(struct lsca_call *call, void *arg);
 

@@ -16,13 +16,16 @@
 #include "../common/proto.h"
 #include "../common/sysdesc.h"
 #include "client.h"
+#include "dispatch.h"
 #include "lscad.h"
 #include "resolve.h"
 
-/* The result the executor gives when the client must run the call itself. */
+/* The result the executor gives when the client must run the call itself
+ * (and posts it to the watching plugins, if any). */
 static long go_direct(struct exec_ctx *x)
 {
 	x->resp_flags |= LSCA_RESP_DIRECT;
+	x->call->flags |= DISPATCH_POST_BY_CLIENT;
 	return -EAGAIN;
 }
 
@@ -61,6 +64,8 @@ static long finish_openat(struct exec_ctx *x, long r)
 	}
 	e = client_send_fd(c, x->slot, x->seq, fd);
 	close(fd);
+	if (e == 0)
+		x->call->flags |= DISPATCH_POST_BY_CLIENT; /* only it knows the number */
 	if (e < 0)
 		return e == -EAGAIN ? -EMFILE : e;
 	x->resp_flags |= LSCA_RESP_FD;
@@ -128,6 +133,7 @@ long exec_call(struct lsca_call *call, void *arg)
 	long a[LSCA_MAX_ARGS], r;
 	struct stat st;
 
+	x->call = call;
 	if (d->flags & LSCA_S_LOCAL) {
 		x->resp_flags |= LSCA_RESP_LOCAL;
 		return 0;

@@ -22,6 +22,7 @@ struct exec_ctx {
 	uint32_t slot;
 	uint32_t seq;
 	uint32_t resp_flags; /* LSCA_RESP_* for the shim */
+	struct lsca_call *call;
 };
 
 /* dispatch_exec_fn: returns the result or -errno; may set resp_flags

@@ -176,8 +176,10 @@ static int derive_placement(struct plugin_set *s, bool strict)
 			    npre + npost);
 		if (forced)
 			p = forced;
+		s->any_observe |= p == LSCA_PLACE_OBSERVE || (p == LSCA_PLACE_PROXY && npost);
+		if (npost)
+			p |= LSCA_PLACE_WATCHED;
 		s->place[d->nr] = p;
-		s->any_observe |= p == LSCA_PLACE_OBSERVE;
 	}
 	return errs ? -EINVAL : 0;
 }

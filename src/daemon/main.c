@@ -246,6 +246,7 @@ static void apply_runtime_settings(struct lscad *d, const struct lscad_config *c
 }
 
 static bool verbose_cli;
+static bool strict_plugins; /* a plugin that cannot load stops the load */
 
 /* Re-read the configuration and the plugins. The set in service stays
  * until the new one is complete; on any error it stays for good and the
@@ -259,7 +260,7 @@ int lscad_reload(struct lscad *d, char **why)
 
 	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s", config_path ? config_path : "defaults");
 	cfg = read_config(why);
-	n = cfg ? plugin_set_load(cfg, gen, false, why) : NULL;
+	n = cfg ? plugin_set_load(cfg, gen, strict_plugins, why) : NULL;
 	if (!n) {
 		log_error("reload refused, the running configuration stays:\n%s",
 			  *why ? *why : "unknown error");
@@ -429,7 +430,7 @@ int main(int argc, char **argv)
 	gchar *socket_path = NULL, *stats_out = NULL, *config = NULL, *check = NULL,
 	      *plugin_dir = NULL, *control = NULL;
 	gint spin_us = UNSET, slots = UNSET, data_kib = UNSET, max_clients = UNSET;
-	gboolean verbose = FALSE, version = FALSE, no_config = FALSE;
+	gboolean verbose = FALSE, version = FALSE, no_config = FALSE, strict = FALSE;
 	GOptionEntry entries[] = {
 	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config,
 	     "Read FILE (default " LSCAD_DEFAULT_CONFIG " if it exists, else built-in defaults)",
@@ -438,6 +439,8 @@ int main(int argc, char **argv)
 	     "Use the built-in defaults, read no file", NULL},
 	    {"check-config", 0, 0, G_OPTION_ARG_FILENAME, &check,
 	     "Check FILE and the plugins it lists, then exit (0: valid)", "FILE"},
+	    {"strict-plugins", 0, 0, G_OPTION_ARG_NONE, &strict,
+	     "Refuse to start (or reload) when a listed plugin cannot be loaded", NULL},
 	    {"plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &plugin_dir,
 	     "Plugins live in DIR unless the configuration says plugin_dir", "DIR"},
 	    {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path,
@@ -520,18 +523,20 @@ int main(int argc, char **argv)
 		log_error("cannot initialise: %s", strerror(-r));
 		return 1;
 	}
-	d.plugins = plugin_set_load(cfg, 1, false, &errors);
+	strict_plugins = strict;
+	d.plugins = plugin_set_load(cfg, 1, strict, &errors);
 	if (!d.plugins) {
 		fprintf(stderr, "%s", errors ? errors : "lscad: cannot load the plugins\n");
 		free(errors);
 		return 1;
 	}
+	cfg = d.plugins->cfg;
 	if (!control)
-		control = g_strdup(d.plugins->cfg->control_socket);
+		control = g_strdup(cfg->control_socket);
+	if (cfg->interception == LSCAD_INTERCEPT_COMPLETE)
+		log_warn("interception: complete is not available yet; clients use entry-points");
 	atomic_store(&d.plugins_gen, 1);
 	placement_publish(&d, d.plugins);
-	if (d.plugins->cfg->interception == LSCAD_INTERCEPT_COMPLETE)
-		log_warn("interception: complete is not available yet; clients use entry-points");
 	lfd = listen_socket(d.set.socket_path);
 	if (lfd < 0)
 		return 1;

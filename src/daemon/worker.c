@@ -93,6 +93,8 @@ static int refresh_identity(struct worker *w, pid_t tid)
 	return 0;
 }
 
+static unsigned drain_log(struct worker *w, uint32_t i);
+
 /* Returns the CPU the client submitted from (a hint). */
 static int serve(struct worker *w, uint32_t i)
 {
@@ -131,6 +133,10 @@ static int serve(struct worker *w, uint32_t i)
 		resp.flags = LSCA_RESP_DIRECT;
 		goto done;
 	}
+	/* what this thread posted before comes first: its watchers see its
+	 * calls in the order it made them */
+	if (w->set->any_observe)
+		w->unflushed |= drain_log(w, i) > 0;
 	resp.ret = dispatch_run(w->set->dispatch, &call, w->states, exec_call, &ectx);
 	w->unflushed |= dispatch_chain_len(w->set->dispatch, call.nr) > 0;
 	resp.flags = ectx.resp_flags;
@@ -147,7 +153,7 @@ static bool observe_one(struct worker *w, uint32_t len)
 	const struct lsca_event *ev = (const struct lsca_event *)w->ev;
 	const struct lsca_sysdesc *d = lsca_sysdesc(ev->nr);
 	struct lsca_call call = {.client = &w->c->info,
-				 .flags = LSCA_CALL_OBSERVED,
+				 .flags = ev->flags & LSCA_EV_PROXIED ? 0 : LSCA_CALL_OBSERVED,
 				 .tid = ev->tid,
 				 .time_ns = ev->time_ns,
 				 .latency_ns = ev->latency_ns};

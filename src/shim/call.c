@@ -147,13 +147,20 @@ static long recv_fd(uint32_t slot, uint32_t seq, bool cloexec)
 	return r;
 }
 
+/* How a call ended up being served. */
+struct outcome {
+	bool direct; /* it ran here, lscad never saw it */
+	bool post;   /* lscad's watchers get it from us (see LSCA_PLACE_WATCHED) */
+	bool here;   /* lscad handed it back: it ran here */
+};
+
 /* lscad is not there to serve a call: the config's on_failure decides.
  * Releasing an fd never gains anything, so close always runs. */
-static long unserved(const struct lsca_sysdesc *d, const long *a, bool *direct)
+static long unserved(const struct lsca_sysdesc *d, const long *a, struct outcome *o)
 {
 	if (shim.on_failure == LSCA_ON_FAILURE_DENY && !(d->flags & LSCA_S_LOCAL))
 		return -EIO;
-	*direct = true;
+	o->direct = true;
 	return raw(d->nr, a);
 }
 
@@ -173,22 +180,26 @@ static int roundtrip(const struct lsca_ring *ring, struct lsca_slot *s, struct l
 /* What the daemon's answer means for us; *direct tells the caller to count
  * a call that ended up running here. */
 static long finish(const struct lsca_sysdesc *d, const long *a, const struct lsca_resp *resp,
-		   uint32_t slot, uint32_t seq, bool *direct)
+		   uint32_t slot, uint32_t seq, struct outcome *o)
 {
 	if (resp->flags & LSCA_RESP_DIRECT) {
-		*direct = true;
+		/* handed back (a pipe, a tty, procfs): its watchers see it
+		 * when we post it, with our result */
+		o->post = o->here = true;
 		return raw(d->nr, a);
 	}
 	if (resp->flags & LSCA_RESP_LOCAL)
 		return raw(d->nr, a); /* approved; only we can close or chdir */
-	if ((resp->flags & LSCA_RESP_FD) && resp->ret == 0)
+	if ((resp->flags & LSCA_RESP_FD) && resp->ret == 0) {
+		o->post = true; /* the fd number is ours to tell */
 		return recv_fd(slot, seq, (a[2] & O_CLOEXEC) != 0);
+	}
 	return resp->ret;
 }
 
 /* A call without a large buffer: paths in, fixed-size structs out. */
 static long call_once(const struct lsca_ring *ring, uint32_t slot, const struct lsca_sysdesc *d,
-		      const long *a, bool *direct)
+		      const long *a, struct outcome *o)
 {
 	struct lsca_slot *s = lsca_ring_slot(ring, slot);
 	unsigned char *data = lsca_ring_data(ring, slot);
@@ -197,14 +208,14 @@ static long call_once(const struct lsca_ring *ring, uint32_t slot, const struct 
 	long r;
 
 	if (lsca_req_encode(d, a, s, data, ring->data_size) < 0) {
-		*direct = true;
+		o->direct = true;
 		return raw(d->nr, a);
 	}
 	s->seq = seq;
 	if (roundtrip(ring, s, &resp) < 0)
-		return unserved(d, a, direct);
-	r = finish(d, a, &resp, slot, seq, direct);
-	if (r == 0 && !*direct && !(resp.flags & LSCA_RESP_LOCAL))
+		return unserved(d, a, o);
+	r = finish(d, a, &resp, slot, seq, o);
+	if (r == 0 && !(resp.flags & (LSCA_RESP_LOCAL | LSCA_RESP_DIRECT)))
 		for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
 			if (d->kinds[i] == LSCA_A_STAT || d->kinds[i] == LSCA_A_STATX)
 				memcpy((void *)a[i], data, lsca_argkind_size(d->kinds[i]));
@@ -239,7 +250,7 @@ static void iov_copy(const struct iovec *iov, int cnt, size_t pos, unsigned char
  * (as a short read or write would); a full read chunk continues only on a
  * regular file, where the native call would not have stopped either. */
 static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const struct lsca_sysdesc *d,
-			 const long *a, bool *direct)
+			 const long *a, struct outcome *o)
 {
 	struct lsca_slot *s = lsca_ring_slot(ring, slot);
 	unsigned char *data = lsca_ring_data(ring, slot);
@@ -254,14 +265,14 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 		iov = (const struct iovec *)a[1];
 		cnt = (int)a[2];
 		if (cnt < 0 || cnt > IOV_MAX || (cnt && !iov)) {
-			*direct = true; /* the kernel's EINVAL/EFAULT */
+			o->direct = true; /* the kernel's EINVAL/EFAULT */
 			return raw(d->nr, a);
 		}
 		total = 0;
 		for (int i = 0; i < cnt; i++) {
 			if (iov[i].iov_len > SSIZE_MAX - total ||
 			    (iov[i].iov_len && never_mapped((long)iov[i].iov_base))) {
-				*direct = true;
+				o->direct = true;
 				return raw(d->nr, a);
 			}
 			total += iov[i].iov_len;
@@ -287,13 +298,13 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 		s->data_len = in ? (uint32_t)chunk : 0;
 		if (roundtrip(ring, s, &resp) < 0) {
 			/* a short count, which every caller must handle */
-			return done ? (long)done : unserved(d, a, direct);
+			return done ? (long)done : unserved(d, a, o);
 		}
 		if (resp.flags & LSCA_RESP_DIRECT) {
 			/* nothing moved yet: the whole call runs here */
 			if (done)
 				return (long)done;
-			*direct = true;
+			o->post = o->here = true;
 			return raw(d->nr, a);
 		}
 		r = resp.ret;
@@ -313,15 +324,13 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 	return (long)done;
 }
 
-/* Placement "observe": run the call here, then post it (and its result)
- * to our slot's event log for lscad's watching plugins. Paths are copied
- * into the record; other buffers stay here. */
-static long observe(const struct lsca_ring *ring, uint32_t slot, const struct lsca_sysdesc *d,
-		    const long *a, uint64_t t0)
+/* Post a call that ran here, and its result, to our slot's event log for
+ * lscad's watching plugins. Paths are copied into the record; other
+ * buffers stay here. */
+static void post(const struct lsca_ring *ring, uint32_t slot, const struct lsca_sysdesc *d,
+		 const long *a, long r, uint64_t t0, bool proxied)
 {
-	uint64_t when = lsca_realtime_ns();
-	long r = raw(d->nr, a);
-	uint64_t lat = lsca_now_ns() - t0;
+	uint64_t lat = lsca_now_ns() - t0, when = lsca_realtime_ns() - lat;
 	size_t plen[LSCA_MAX_ARGS] = {0}, len = sizeof(struct lsca_event);
 	struct lsca_event *ev;
 	uint32_t advance, off;
@@ -335,10 +344,11 @@ static long observe(const struct lsca_ring *ring, uint32_t slot, const struct ls
 	while (!(ev = lsca_evlog_reserve(ring, slot, (uint32_t)len, &advance)))
 		if (lsca_evlog_wait_room(ring, slot, shim_alive, (void *)ring) < 0) {
 			shim_lost_daemon();
-			return r; /* nobody to tell any more */
+			return; /* nobody to tell any more */
 		}
 	*ev = (struct lsca_event){.len = (uint32_t)len,
 				  .nr = (uint16_t)d->nr,
+				  .flags = proxied ? LSCA_EV_PROXIED : 0,
 				  .tid = (int32_t)shim_tid(),
 				  .ret = r,
 				  .time_ns = when,
@@ -355,7 +365,6 @@ static long observe(const struct lsca_ring *ring, uint32_t slot, const struct ls
 		}
 	}
 	lsca_evlog_commit(ring, slot, advance);
-	return r;
 }
 
 static void count(const struct lsca_ring *ring, int slot, unsigned op, long r, bool direct,
@@ -400,7 +409,8 @@ long shim_call(long nr, const long *a)
 {
 	const struct lsca_sysdesc *d = lsca_sysdesc(nr);
 	const struct lsca_ring *ring;
-	bool direct = false, observed = false;
+	struct outcome o = {0};
+	bool observed = false;
 	int slot, saved_errno = errno;
 	uint8_t place;
 	uint64_t t0;
@@ -419,27 +429,33 @@ long shim_call(long nr, const long *a)
 		if (atomic_load(&shim.state) == SHIM_DISABLED)
 			r = raw(nr, a);
 		else
-			r = unserved(d, a, &direct);
+			r = unserved(d, a, &o);
 		shim_depth--;
 		goto out;
 	}
 	slot = shim_slot(ring);
 	place = atomic_load_explicit(&shim.place->place[nr], memory_order_relaxed);
-	if (slot < 0 || place == LSCA_PLACE_DIRECT) {
-		direct = true;
+	if (slot < 0 || (place & LSCA_PLACE_MASK) == LSCA_PLACE_DIRECT) {
+		o.direct = true;
 		r = raw(nr, a);
-	} else if (place == LSCA_PLACE_OBSERVE) {
-		observed = true;
-		r = observe(ring, (uint32_t)slot, d, a, t0);
+	} else if ((place & LSCA_PLACE_MASK) == LSCA_PLACE_OBSERVE) {
+		r = raw(nr, a);
+		observed = o.post = true;
 	} else if (must_run_here(d, a)) {
-		direct = true;
+		o.direct = true;
 		r = raw(nr, a);
 	} else if (d->flags & LSCA_S_CHUNK) {
-		r = call_chunked(ring, (uint32_t)slot, d, a, &direct);
+		r = call_chunked(ring, (uint32_t)slot, d, a, &o);
 	} else {
-		r = call_once(ring, (uint32_t)slot, d, a, &direct);
+		r = call_once(ring, (uint32_t)slot, d, a, &o);
 	}
-	count(ring, slot, d->op, r, direct, observed, t0);
+	if (o.post && (observed || (place & LSCA_PLACE_WATCHED))) {
+		post(ring, (uint32_t)slot, d, a, r, t0, !o.here && !observed);
+		observed = observed || o.here; /* ran here, but lscad saw it */
+	} else if (o.here) {
+		o.direct = true; /* handed back, and nobody watches it */
+	}
+	count(ring, slot, d->op, r, o.direct, observed, t0);
 	shim_depth--;
 out:
 	if (r < 0 && r >= -4095) {

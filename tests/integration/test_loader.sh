@@ -45,13 +45,23 @@ for want in "plugin badabi ($P/badabi.so): refused: built for plugin ABI 2.0, ls
 done
 ok "--check-config names each refused plugin and why"
 
-"$LSCACTL" run --config "$WORK/bad.yaml" --summary-file "$WORK/sum" -- \
-	sh -c "cat $WORK/g; cat $WORK/d/f" >"$WORK/out" 2>"$WORK/err" && rc=0 || rc=$?
-[ "$rc" = 1 ] || { cat "$WORK/err" >&2; fail "exit $rc, want cat's 1"; }
+start_lscad --config "$WORK/bad.yaml" 2>"$WORK/err"
+rc=0
+LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" sh -c "cat $WORK/g; cat $WORK/d/f" \
+	>"$WORK/out" 2>"$WORK/cat.err" || rc=$?
+stop_lscad
+[ "$rc" = 1 ] || { cat "$WORK/cat.err" >&2; fail "exit $rc, want cat's 1"; }
 [ "$(cat "$WORK/out")" = open ] || fail "the allowed file read '$(cat "$WORK/out")'"
-grep -q "$WORK/d/f: Permission denied" "$WORK/err" || fail "the good plugin did not deny"
+grep -q "$WORK/d/f: Permission denied" "$WORK/cat.err" || fail "the good plugin did not deny"
 grep -q "plugin badabi.*refused" "$WORK/err" || fail "lscad did not log the refusal"
 ok "lscad serves with the good plugin while refusing the bad ones"
+
+# lscactl run was asked for those plugins: it never runs the command without
+rc=0
+"$LSCACTL" run --config "$WORK/bad.yaml" -- touch "$WORK/ran" 2>"$WORK/run.err" || rc=$?
+[ "$rc" = 125 ] && [ ! -e "$WORK/ran" ] || fail "lscactl run went on without its plugins ($rc)"
+grep -q "plugin badabi.*refused" "$WORK/run.err" || fail "lscactl run did not say why"
+ok "lscactl run refuses to run a command without the plugins it was given"
 
 # --- a crashing handler: that call fails with EIO, the daemon lives on ---
 cat >"$WORK/crash.yaml" <<YAML
