@@ -103,12 +103,16 @@ enum lsca_placement {
 	LSCA_PLACE_DIRECT = 3,	/* the client executes it; lscad never sees it */
 };
 
-#define LSCA_PLACE_NR	512   /* syscall numbers the table covers */
-#define LSCA_PLACE_MASK 0x7fu /* the placement in an entry */
-#define LSCA_PLACE_WATCHED                                                                         \
-	0x80u /* post-handlers watch it: a proxied call lscad                                      \
-	       * hands back, or one that makes an fd, is posted                                    \
-	       * by the client with its own result */
+/* An entry of the placement table: the placement in the low bits, and
+ * what the client must know of the handlers:
+ *   WATCHED  post-handlers watch it: a proxied call lscad hands back, or
+ *            one that makes an fd, is posted by the client with its result;
+ *   GUARDED  a pre-handler may refuse it: even a path naming the client
+ *            itself (/proc/self) goes to lscad first, which hands it back. */
+#define LSCA_PLACE_NR	   512
+#define LSCA_PLACE_MASK	   0x3fu
+#define LSCA_PLACE_GUARDED 0x40u
+#define LSCA_PLACE_WATCHED 0x80u
 
 /* The placement table: one page, written by lscad only (clients cannot map
  * it writable: F_SEAL_FUTURE_WRITE). lscad rewrites it in place on reload;

@@ -2,7 +2,10 @@
 #include "sysdesc.h"
 
 #include <sys/stat.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 
 static const struct lsca_sysdesc sysdesc_ops[LSCA_NOPS] = {
 #define LSCA_ROW(n, fl, ...)                                                                       \
@@ -43,4 +46,30 @@ size_t lsca_argkind_size(enum lsca_argkind kind)
 	default:
 		return 0;
 	}
+}
+
+/* Paths that name the calling process itself, and what they stand for. */
+static const struct {
+	const char *prefix, *proc; /* proc: under /proc/PID, %d is the tid */
+} own_paths[] = {
+    {"/proc/self", ""},	     {"/proc/thread-self", "/task/%d"}, {"/dev/fd", "/fd"},
+    {"/dev/stdin", "/fd/0"}, {"/dev/stdout", "/fd/1"},		{"/dev/stderr", "/fd/2"},
+};
+
+int lsca_own_path(const char *p, pid_t pid, pid_t tid, char *buf, size_t len)
+{
+	for (unsigned i = 0; i < sizeof(own_paths) / sizeof(own_paths[0]); i++) {
+		size_t n = strlen(own_paths[i].prefix);
+		char sub[32];
+
+		if (strncmp(p, own_paths[i].prefix, n) || (p[n] != '\0' && p[n] != '/'))
+			continue;
+		if (!buf)
+			return 1;
+		snprintf(sub, sizeof(sub), own_paths[i].proc, (int)tid);
+		return snprintf(buf, len, "/proc/%d%s%s", (int)pid, sub, p + n) < (int)len
+			   ? 1
+			   : -ENAMETOOLONG;
+	}
+	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <lsca/plugin.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
 
 #include "proto.h"
 
@@ -96,6 +97,11 @@ struct lsca_sysdesc {
 const struct lsca_sysdesc *lsca_sysdesc(long nr);
 /* The row for a dense op index (0 <= op < LSCA_NOPS). */
 const struct lsca_sysdesc *lsca_sysdesc_op(unsigned op);
+/* Whether path p names the calling process itself (/proc/self, /dev/fd,
+ * /dev/stdout...): 1 if so, 0 if not. With buf, also writes what it stands
+ * for in process pid, thread tid (/proc/PID/...), or returns -ENAMETOOLONG. */
+int lsca_own_path(const char *p, pid_t pid, pid_t tid, char *buf, size_t len);
+
 /* Size of the output struct of an argument kind, 0 for non-struct kinds. */
 size_t lsca_argkind_size(enum lsca_argkind kind);
 

@@ -134,6 +134,12 @@ long exec_call(struct lsca_call *call, void *arg)
 	struct stat st;
 
 	x->call = call;
+	/* the handlers have approved a path naming the client itself: only
+	 * the client can walk it (here it would be lscad's own /proc/self) */
+	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
+		if (d->kinds[i] == LSCA_A_PATH &&
+		    lsca_own_path((const char *)call->args[i], 0, 0, NULL, 0))
+			return go_direct(x);
 	if (d->flags & LSCA_S_LOCAL) {
 		x->resp_flags |= LSCA_RESP_LOCAL;
 		return 0;
@@ -404,7 +410,7 @@ int exec_resolve_path(struct client *c, const struct lsca_call *call, unsigned a
 		      size_t len)
 {
 	const char *path;
-	char base[PATH_MAX];
+	char base[PATH_MAX], own[PATH_MAX];
 	bool follow;
 	int dirfd = AT_FDCWD, r;
 
@@ -413,6 +419,12 @@ int exec_resolve_path(struct client *c, const struct lsca_call *call, unsigned a
 	if (call->flags & LSCA_CALL_OBSERVED)
 		return -EOPNOTSUPP;
 	path = (const char *)call->args[arg];
+	/* /proc/self/... of the client is /proc/PID/... of it */
+	r = lsca_own_path(path, c->pid, call->tid > 0 ? call->tid : c->pid, own, sizeof(own));
+	if (r < 0)
+		return r;
+	if (r > 0)
+		path = own;
 	if (arg > 0 && call->kinds[arg - 1] == LSCA_A_DIRFD)
 		dirfd = (int)call->args[arg - 1];
 	/* renameat2's new name and unlink's name are never followed */

@@ -179,6 +179,8 @@ static int derive_placement(struct plugin_set *s, bool strict)
 		s->any_observe |= p == LSCA_PLACE_OBSERVE || (p == LSCA_PLACE_PROXY && npost);
 		if (npost)
 			p |= LSCA_PLACE_WATCHED;
+		if (npre)
+			p |= LSCA_PLACE_GUARDED;
 		s->place[d->nr] = p;
 	}
 	return errs ? -EINVAL : 0;

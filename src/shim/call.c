@@ -30,21 +30,6 @@ static long raw(long nr, const long *a)
 	return r < 0 ? -errno : r;
 }
 
-/* Paths the daemon would resolve as itself, not as this process. */
-static bool path_is_own(const char *p)
-{
-	static const char *const own[] = {"/proc/self", "/proc/thread-self", "/dev/fd",
-					  "/dev/stdin", "/dev/stdout",	     "/dev/stderr"};
-
-	for (unsigned i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
-		size_t n = strlen(own[i]);
-
-		if (!strncmp(p, own[i], n) && (p[n] == '\0' || p[n] == '/'))
-			return true;
-	}
-	return false;
-}
-
 /* An address no user mapping can have: below mmap_min_addr's default, or
  * above any user address space. The shim would fault where the kernel
  * answers EFAULT, so such calls run here. (Other unmapped addresses still
@@ -54,8 +39,10 @@ static bool never_mapped(long p)
 	return (unsigned long)p < 65536 || (unsigned long)p >= 1ul << 56;
 }
 
-/* Calls only the process itself can run faithfully. */
-static bool must_run_here(const struct lsca_sysdesc *d, const long *a)
+/* Calls only the process itself can run faithfully. A path naming the
+ * process itself still goes to lscad when a plugin may refuse the call
+ * (guarded): lscad decides, then hands it back. */
+static bool must_run_here(const struct lsca_sysdesc *d, const long *a, bool guarded)
 {
 	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
 		switch (d->kinds[i]) {
@@ -63,7 +50,7 @@ static bool must_run_here(const struct lsca_sysdesc *d, const long *a)
 			/* bad and overlong paths: the kernel's own answer */
 			if (never_mapped(a[i]) ||
 			    strnlen((const char *)a[i], PATH_MAX) == PATH_MAX ||
-			    path_is_own((const char *)a[i]))
+			    (!guarded && lsca_own_path((const char *)a[i], 0, 0, NULL, 0)))
 				return true;
 			break;
 		case LSCA_A_INBUF:
@@ -441,7 +428,7 @@ long shim_call(long nr, const long *a)
 	} else if ((place & LSCA_PLACE_MASK) == LSCA_PLACE_OBSERVE) {
 		r = raw(nr, a);
 		observed = o.post = true;
-	} else if (must_run_here(d, a)) {
+	} else if (must_run_here(d, a, place & LSCA_PLACE_GUARDED)) {
 		o.direct = true;
 		r = raw(nr, a);
 	} else if (d->flags & LSCA_S_CHUNK) {
