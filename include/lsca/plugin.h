@@ -31,10 +31,17 @@
  *   - call exit(), fork(), change the process's credentials, cwd or
  *     signal dispositions, or unload itself.
  * A handler that crashes (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) is caught
- * on its worker: lscad disables the whole plugin until the next reload, logs
- * the handler and syscall, and fails that one call with EIO. Memory the
- * handler corrupted before it crashed cannot be undone: plugins are trusted
- * code running inside the privileged daemon.
+ * on its worker: lscad disables the whole plugin until the next reload and
+ * logs the handler and syscall. A crashing pre-handler fails that one call
+ * with EIO (it may have meant to refuse it); after a crashing post-handler
+ * the call keeps its result (it has run). Memory the handler corrupted
+ * before it crashed cannot be undone: plugins are trusted code running
+ * inside the privileged daemon, and a root lscad loads only files owned by
+ * root and writable by nobody else.
+ *
+ * Keep every piece of state in ctx->data, userdata or call->state, never in
+ * mutable globals: on reload the new instance of a plugin is initialised
+ * while the old one may still be serving, from the same loaded file.
  */
 #ifndef LSCA_PLUGIN_H
 #define LSCA_PLUGIN_H
@@ -66,6 +73,8 @@ struct lsca_client_info {
 	const char *exe;  /* path of the executable, "" if unknown */
 	const char *unit; /* systemd unit ("nginx.service"), or NULL */
 	uint64_t id;	  /* unique per attached process for the life of lscad */
+	pid_t ppid;	  /* its parent when it attached (a forked child's state can
+			   * start from its parent's) */
 	void *reserved[4];
 };
 
@@ -150,9 +159,10 @@ struct lsca_plugin_ctx;
 /* Services the host offers a plugin; passed in the context. */
 struct lsca_host_ops {
 	uint32_t abi_version; /* lscad's LSCA_PLUGIN_ABI_VERSION */
-	/* Register h for syscall nr; lower priority runs first. Returns 0 or
-	 * a negative errno (-EINVAL for a syscall lscad does not handle).
-	 * Only from init(). */
+	/* Register h for syscall nr; lower priority runs first (ties: the
+	 * order of registration, plugins in configuration order). *h is
+	 * copied. Returns 0 or a negative errno (-EINVAL for a syscall lscad
+	 * does not handle, -EPERM outside init()). Only from init(). */
 	int (*register_handler)(struct lsca_plugin_ctx *ctx, long nr, int priority,
 				const struct lsca_handler *h);
 	/* Log a line (syslog priority) to lscad's log, prefixed with the

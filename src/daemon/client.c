@@ -289,6 +289,7 @@ int client_attach(struct lscad *d, int conn, struct client **out)
 					    .comm = c->comm,
 					    .exe = c->exe,
 					    .unit = c->unit,
+					    .ppid = c->creds.ppid,
 					    .id = ++client_ids};
 	r = open_fs_context(c);
 	if (r == 0)

@@ -93,6 +93,8 @@ int creds_read(pid_t pid, pid_t tid, int pidfd, struct creds *out)
 		} else if (!strncmp(line, "CapPrm:", 7)) {
 			c.cap_prm = strtoull(line + 7, NULL, 16);
 			got |= 16;
+		} else if (!strncmp(line, "PPid:", 5)) {
+			c.ppid = (pid_t)strtol(line + 5, NULL, 10);
 		} else if (!strncmp(line, "Umask:", 6)) {
 			c.umask = (mode_t)strtoul(line + 6, NULL, 8) & 0777;
 			got |= 32;

@@ -24,6 +24,7 @@ struct creds {
 	uint64_t cap_eff, cap_prm;
 	mode_t umask;
 	int seccomp; /* 0 none, 1 strict, 2 filter */
+	pid_t ppid;
 };
 
 /* Read the credentials of pid's thread tid (0: of the process; a tid that
