@@ -67,9 +67,11 @@ struct lsca_hello {
 
 enum lsca_welcome_status {
 	LSCA_WELCOME_OK = 0,
-	LSCA_WELCOME_VERSION = 1, /* protocol versions differ */
-	LSCA_WELCOME_DENIED = 2,  /* admission refused this client */
-	LSCA_WELCOME_ERROR = 3,	  /* daemon-side failure (resources) */
+	LSCA_WELCOME_VERSION = 1,  /* protocol versions differ */
+	LSCA_WELCOME_DENIED = 2,   /* lscad cannot serve this client (its identity) */
+	LSCA_WELCOME_ERROR = 3,	   /* daemon-side failure (resources) */
+	LSCA_WELCOME_EXCLUDED = 4, /* the configuration's admission rules leave it
+				    * alone: no proxying, no message, no retry */
 };
 
 struct lsca_welcome {

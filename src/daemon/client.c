@@ -180,8 +180,6 @@ static const char *admission_refusal(struct client *c)
 	static __thread char why[112];
 	struct lscad *d = c->d;
 
-	if (!config_admits(d->plugins->cfg, c->creds.ruid, c->exe, c->unit))
-		return "not admitted by lscad's configuration";
 	if (creds_daemon_can_switch())
 		return NULL;
 	if (!creds_same_ids(&c->creds, &d->self) || (c->creds.cap_eff & ~d->self.cap_eff)) {
@@ -270,6 +268,13 @@ int client_attach(struct lscad *d, int conn, struct client **out)
 		return r;
 	}
 	read_identity_strings(c);
+	if (!config_admits(d->plugins->cfg, c->creds.ruid, c->exe, c->unit)) {
+		log_debug("pid %d (%s, uid %u) is not admitted by the configuration", (int)c->pid,
+			  c->comm, (unsigned)c->creds.ruid);
+		send_welcome(conn, LSCA_WELCOME_EXCLUDED, NULL, NULL);
+		client_free(c);
+		return -EPERM;
+	}
 	why = admission_refusal(c);
 	if (why) {
 		log_info("refusing pid %d (%s, uid %u): %s", (int)c->pid, c->comm,

@@ -149,6 +149,10 @@ static int do_attach(void)
 		r = -EPROTO;
 		goto refused;
 	}
+	if (w.status == LSCA_WELCOME_EXCLUDED) {
+		r = -EPERM; /* left alone on purpose: plain calls from now on */
+		goto refused;
+	}
 	if (w.status != LSCA_WELCOME_OK || fds[0] < 0 || fds[1] < 0) {
 		if (w.status == LSCA_WELCOME_DENIED)
 			say_once("lsca: %s%s; running without LSCA\n", w.reason, "");

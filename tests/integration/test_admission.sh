@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# test_admission.sh - the configuration decides who is served at all
+# (admission rules: silently left alone) and what a client does when lscad
+# goes away (on_failure: passthrough or deny).
+set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+scratch
+passed=0
+ok() { echo "ok: $*"; passed=$((passed + 1)); }
+printf 'data\n' >"$WORK/f"
+
+# --- admission: an excluded executable runs untouched and says nothing ---
+cat >"$WORK/adm.yaml" <<'YAML'
+admission:
+  exclude_executables: ["*/cat"]
+YAML
+out=$("$LSCACTL" run --config "$WORK/adm.yaml" --summary-file "$WORK/s1" -- cat "$WORK/f" 2>"$WORK/err")
+[ "$out" = data ] || fail "excluded cat printed '$out'"
+[ ! -s "$WORK/err" ] || fail "an excluded process said something: $(cat "$WORK/err")"
+grep -q "^lsca: 0 processes attached" "$WORK/s1" || fail "cat was attached: $(head -1 "$WORK/s1")"
+out=$("$LSCACTL" run --config "$WORK/adm.yaml" --summary-file "$WORK/s2" -- head -n1 "$WORK/f")
+[ "$out" = data ] && grep -q "^lsca: 1 process attached" "$WORK/s2" ||
+	fail "head should be admitted: $(head -1 "$WORK/s2")"
+ok "exclude_executables leaves cat alone, silently, and serves head"
+
+me=$(id -u)
+printf 'admission:\n  uids: [%s]\n' $((me + 1)) >"$WORK/uid.yaml"
+"$LSCACTL" run --config "$WORK/uid.yaml" --summary-file "$WORK/s3" -- cat "$WORK/f" >/dev/null
+grep -q "^lsca: 0 processes attached" "$WORK/s3" || fail "a uid outside 'uids' was attached"
+printf 'admission:\n  uids: [%s]\n' "$me" >"$WORK/uid.yaml"
+"$LSCACTL" run --config "$WORK/uid.yaml" --summary-file "$WORK/s4" -- cat "$WORK/f" >/dev/null
+grep -q "^lsca: 1 process attached" "$WORK/s4" || fail "a uid in 'uids' was not attached"
+ok "uids admits exactly the listed users"
+
+# --- on_failure: what a client does once lscad is gone ---
+# Under deny every interposed call fails once lscad is gone (the client's
+# own output too), so it waits for a signal (no file calls) before its
+# second attempt, and answers with its exit code.
+client() {
+	LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" python3 - "$WORK" <<'PY'
+import errno, os, signal, sys
+w = sys.argv[1]
+def attempt():
+    try:
+        with open(os.path.join(w, "f")) as f:
+            return f.read().strip()
+    except OSError as e:
+        return errno.errorcode[e.errno]
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+print(os.getpid(), attempt(), flush=True)
+signal.sigwait({signal.SIGUSR1})
+# under deny even this process's writes fail: the answer is the exit code
+os._exit({"data": 10, "EIO": 11}.get(attempt(), 12))
+PY
+}
+for mode in passthrough deny; do
+	printf 'daemon:\n  on_failure: %s\n' "$mode" >"$WORK/of.yaml"
+	start_lscad --config "$WORK/of.yaml"
+	client >"$WORK/of.$mode" &
+	pid=$!
+	for _ in $(seq 200); do [ -s "$WORK/of.$mode" ] && break; sleep 0.05; done
+	kill -9 "$LSCAD_PID"
+	wait "$LSCAD_PID" 2>/dev/null || true
+	LSCAD_PID=
+	kill -USR1 "$(awk 'NR == 1 { print $1 }' "$WORK/of.$mode")"
+	rc=0
+	wait "$pid" || rc=$?
+	echo "$(awk 'NR == 1 { print $2 }' "$WORK/of.$mode") $rc" >"$WORK/of.$mode"
+done
+[ "$(cat "$WORK/of.passthrough")" = "data 10" ] ||
+	fail "passthrough: before/after (10 = data): $(cat "$WORK/of.passthrough")"
+[ "$(cat "$WORK/of.deny")" = "data 11" ] || fail "deny: before/after (11 = EIO): $(cat "$WORK/of.deny")"
+ok "on_failure: passthrough runs calls directly, deny fails them with EIO"
+
+echo "$passed passed, 0 failed"
