@@ -198,6 +198,7 @@ main() {
 		echo "lsca_bench said:"
 		sed 's/^/  /' "$DIR/bench.err"
 	fi
+	BUILD=$BUILD NO_BUILD=1 "$ROOT/bench/placement.sh"
 }
 
 main "$@"
