@@ -98,9 +98,14 @@ enum lsca_call_flags {
 	LSCA_CALL_OBSERVED = 1u << 0, /* ran in the client already: post-handlers only */
 };
 
-/* One call. Pointer arguments point into lscad's private copy of the
- * request, never into the client's memory. Buffers of read/write-like calls
- * larger than the transport's chunk arrive as several calls, one per chunk. */
+/* One call. Input arguments (paths, bytes to write) point into lscad's
+ * private copy of the request: checked once, stable. Output buffers and
+ * stat structs are the ring slot shared with the client, where the call's
+ * result is written: the client can change them at any time, so a handler
+ * copies what it reads there before trusting it. None of it is the
+ * client's own memory. Buffers of read/write-like calls larger than the
+ * transport's chunk arrive as several calls, one per chunk (proxy
+ * placement only). */
 struct lsca_call {
 	long nr;	  /* the target's syscall number (<sys/syscall.h>) */
 	const char *name; /* "openat" */

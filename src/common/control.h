@@ -23,7 +23,7 @@
 	"      <arg type='s' name='message' direction='out'/>"                                     \
 	"    </method>"                                                                            \
 	"    <method name='Plugins'>"                                                              \
-	"      <arg type='a(sssuu)' name='plugins' direction='out'/>"                              \
+	"      <arg type='a(sssuub)' name='plugins' direction='out'/>"                             \
 	"    </method>"                                                                            \
 	"  </interface>"                                                                           \
 	"</node>"

@@ -288,15 +288,20 @@ int lsca_evlog_wait_room(const struct lsca_ring *r, uint32_t i, lsca_alive_fn al
 	struct lsca_evlog *log = lsca_ring_evlog(r, i);
 	uint64_t head = atomic_load_explicit(&log->head, memory_order_relaxed);
 	uint64_t tail0 = atomic_load_explicit(&log->tail, memory_order_acquire);
-	struct timespec nap = {.tv_nsec = 100000};
+	struct timespec nap = {.tv_nsec = 20000};
 
 	lsca_doorbell_kick(r);
+	/* the worker publishes room as it goes: yield first, then nap */
 	for (unsigned n = 1;; n++) {
 		uint64_t tail = atomic_load_explicit(&log->tail, memory_order_acquire);
 
 		if (tail != tail0 || head - tail < LSCA_EVLOG_SIZE / 2)
 			return 0;
-		if (n % 2000 == 0) { /* every 200 ms asleep */
+		if (n < 64) {
+			sched_yield();
+			continue;
+		}
+		if (n % 10000 == 0) { /* every 200 ms asleep */
 			if (!alive(arg))
 				return -EPIPE;
 			lsca_doorbell_kick(r);

@@ -28,9 +28,10 @@ enum lsca_argkind {
 	LSCA_A_PATH = LSCA_ARG_PATH,	 /* NUL-terminated string, copied in */
 	LSCA_A_INBUF = LSCA_ARG_INBUF,	 /* bytes copied in; length is the next argument */
 	LSCA_A_OUTBUF = LSCA_ARG_OUTBUF, /* bytes copied out; length is the next argument */
-	LSCA_A_IOVIN = LSCA_ARG_IOVIN,	 /* iovec in, sent flat; the next argument is the count */
+	LSCA_A_IOVIN =
+	    LSCA_ARG_IOVIN, /* iovec in, sent flat; next: its count (API), its bytes (wire) */
 	LSCA_A_IOVOUT =
-	    LSCA_ARG_IOVOUT,	     /* iovec out, returned flat; the next argument is the count */
+	    LSCA_ARG_IOVOUT,	     /* iovec out, returned flat; next: count (API), bytes (wire) */
 	LSCA_A_LEN = LSCA_ARG_LEN,   /* length of the preceding buffer */
 	LSCA_A_STAT = LSCA_ARG_STAT, /* struct stat out */
 	LSCA_A_STATX = LSCA_ARG_STATX, /* struct statx out */

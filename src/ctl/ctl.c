@@ -132,33 +132,37 @@ int ctl_plugins(int argc, char **argv)
 	GVariantIter *it;
 	const char *name, *version, *path;
 	guint32 abi, handlers;
+	gboolean broken;
 	GVariant *v;
 	bool first = true;
 	int r = parse(argc, argv, "plugins", &o);
 
 	if (r <= 0)
 		return -r;
-	v = call(&o, "Plugins", "(a(sssuu))");
+	v = call(&o, "Plugins", "(a(sssuub))");
 	if (!v)
 		return EXIT_UNREACHABLE;
-	g_variant_get(v, "(a(sssuu))", &it);
+	g_variant_get(v, "(a(sssuub))", &it);
 	if (o.json)
 		printf("[");
 	else
-		printf("%-16s %-10s %-6s %8s  %s\n", "NAME", "VERSION", "ABI", "HANDLERS", "PATH");
-	while (g_variant_iter_next(it, "(&s&s&suu)", &name, &version, &path, &abi, &handlers)) {
+		printf("%-16s %-10s %-6s %8s %-8s  %s\n", "NAME", "VERSION", "ABI", "HANDLERS",
+		       "STATE", "PATH");
+	while (g_variant_iter_next(it, "(&s&s&suub)", &name, &version, &path, &abi, &handlers,
+				   &broken)) {
 		if (o.json) {
 			printf("%s{\"name\": ", first ? "" : ", ");
 			json_str(name);
 			printf(", \"version\": ");
 			json_str(version);
-			printf(", \"abi\": \"%u.%u\", \"handlers\": %u, \"path\": ", abi >> 16,
-			       abi & 0xffff, handlers);
+			printf(", \"abi\": \"%u.%u\", \"handlers\": %u, \"disabled\": %s, "
+			       "\"path\": ",
+			       abi >> 16, abi & 0xffff, handlers, broken ? "true" : "false");
 			json_str(path);
 			printf("}");
 		} else {
-			printf("%-16s %-10s %u.%-4u %8u  %s\n", name, version, abi >> 16,
-			       abi & 0xffff, handlers, path);
+			printf("%-16s %-10s %u.%-4u %8u %-8s  %s\n", name, version, abi >> 16,
+			       abi & 0xffff, handlers, broken ? "disabled" : "active", path);
 		}
 		first = false;
 	}

@@ -42,16 +42,16 @@ static GVariant *plugins_list(struct lscad *d)
 	struct plugin_set *s = lscad_plugins(d);
 	GVariantBuilder b;
 
-	g_variant_builder_init(&b, G_VARIANT_TYPE("a(sssuu)"));
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a(sssuub)"));
 	for (unsigned i = 0; i < s->n; i++) {
 		const struct plugin *p = &s->v[i];
 
-		g_variant_builder_add(&b, "(sssuu)", p->owner.name,
-				      p->desc->version ? p->desc->version : "", p->path,
-				      p->desc->abi_version, p->handlers);
+		g_variant_builder_add(
+		    &b, "(sssuu)", p->owner.name, p->desc->version ? p->desc->version : "", p->path,
+		    p->desc->abi_version, p->handlers, (gboolean)atomic_load(&p->owner.broken));
 	}
 	plugin_set_unref(s);
-	return g_variant_new("(a(sssuu))", &b);
+	return g_variant_new("(a(sssuub))", &b);
 }
 
 static void on_call(GDBusConnection *conn, const gchar *sender, const gchar *path,

@@ -161,6 +161,20 @@ static void guarded_post(const struct dispatch_entry *e, struct lsca_call *call,
 	guard_jmp = prev;
 }
 
+/* A call that makes an fd, or whose effect only the client can have (close,
+ * chdir), can be emulated with an error only: a number would name no fd. */
+static bool emulable(const struct dispatch_entry *e, const struct lsca_call *call)
+{
+	const struct lsca_sysdesc *d = lsca_sysdesc(call->nr);
+
+	if (!(d->flags & (LSCA_S_NEWFD | LSCA_S_LOCAL | LSCA_S_CWD)))
+		return true;
+	log_warn("plugin %s completed %s with a result >= 0; only an error can stand for "
+		 "it (the call fails with EIO)",
+		 e->owner->name, call->name);
+	return false;
+}
+
 static bool skip(const struct dispatch_entry *e)
 {
 	return atomic_load_explicit(&e->owner->broken, memory_order_relaxed);
@@ -205,7 +219,7 @@ long dispatch_run(const struct dispatch *d, struct lsca_call *call, void **state
 			break;
 		case LSCA_COMPLETE:
 		default:
-			if (result < -4095)
+			if (result < -4095 || (result >= 0 && !emulable(e, call)))
 				result = -EIO;
 			decided = true;
 			break;
@@ -225,6 +239,24 @@ long dispatch_run(const struct dispatch *d, struct lsca_call *call, void **state
 	else
 		dispatch_observe(d, call, states, result);
 	return result;
+}
+
+void dispatch_unregister(struct dispatch *d, const struct dispatch_owner *owner)
+{
+	for (unsigned nr = 0; nr < LSCA_NR_MAX; nr++) {
+		struct dispatch_chain *c = &d->chains[nr];
+		unsigned k = 0;
+
+		for (unsigned i = 0; i < c->n; i++) {
+			if (c->v[i].owner == owner) {
+				c->npre -= c->v[i].h.pre != NULL;
+				c->npost -= c->v[i].h.post != NULL;
+				continue;
+			}
+			c->v[k++] = c->v[i];
+		}
+		c->n = k;
+	}
 }
 
 unsigned dispatch_chain_len(const struct dispatch *d, long nr)

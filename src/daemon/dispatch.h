@@ -67,6 +67,9 @@ struct dispatch *dispatch_free(struct dispatch *d);
 int dispatch_register(struct dispatch *d, long nr, int priority, const struct lsca_handler *h,
 		      struct dispatch_owner *owner);
 
+/* Remove every handler of owner (a plugin that failed half-way). */
+void dispatch_unregister(struct dispatch *d, const struct dispatch_owner *owner);
+
 /* Run the chain: pre-handlers by priority, the executor unless a handler
  * completed or denied, then every post-handler. states is the calling
  * client's per-owner state array (DISPATCH_MAX_OWNERS entries). Returns

@@ -141,7 +141,9 @@ long exec_call(struct lsca_call *call, void *arg)
 		    lsca_own_path((const char *)call->args[i], 0, 0, NULL, 0))
 			return go_direct(x);
 	if (d->flags & LSCA_S_LOCAL) {
+		/* approved: the client performs it, and posts its result */
 		x->resp_flags |= LSCA_RESP_LOCAL;
+		call->flags |= DISPATCH_POST_BY_CLIENT;
 		return 0;
 	}
 	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
@@ -254,6 +256,7 @@ long exec_call(struct lsca_call *call, void *arg)
 				close(fd);
 			}
 			x->resp_flags |= LSCA_RESP_LOCAL;
+			call->flags |= DISPATCH_POST_BY_CLIENT;
 		}
 	} else if (r == 0 && arg_of_kind(d, LSCA_A_PATH, LSCA_A_PATH) >= 0) {
 		int o = arg_of_kind(d, LSCA_A_STAT, LSCA_A_STATX);

@@ -56,7 +56,8 @@ int host_commit(struct plugin *p, struct dispatch *d)
 		if (r < 0) {
 			log_warn("plugin %s: syscall %ld: %s", p->owner.name, p->staged[i].nr,
 				 strerror(-r));
-			return r; /* the set is discarded with what it holds */
+			dispatch_unregister(d, &p->owner); /* none of them, then */
+			return r;
 		}
 	}
 	p->handlers = p->nstaged;

@@ -2,6 +2,7 @@
 #include "loader.h"
 
 #include <dlfcn.h>
+#include <glib.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -250,7 +251,7 @@ struct plugin_set *plugin_set_load(struct lscad_config *cfg, unsigned gen, bool 
 			refused++;
 			continue;
 		}
-		log_info("plugin %s %s loaded from %s (%u handler(s))", p->desc->name,
+		log_info("plugin %s %s loaded from %s (%u handler(s))", p->owner.name,
 			 p->desc->version ? p->desc->version : "", p->path, p->handlers);
 		s->n++;
 	}
@@ -283,6 +284,20 @@ struct plugin_set *plugin_set_unref(struct plugin_set *s)
 {
 	if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
 		set_free(s);
+	return NULL;
+}
+
+static gboolean free_later(gpointer s)
+{
+	set_free(s);
+	return G_SOURCE_REMOVE;
+}
+
+struct plugin_set *plugin_set_unref_deferred(struct plugin_set *s)
+{
+	/* a worker acts as its client: fini() must run as lscad */
+	if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+		g_idle_add(free_later, s);
 	return NULL;
 }
 

@@ -69,6 +69,9 @@ struct plugin_set *plugin_set_load(struct lscad_config *cfg, unsigned gen, bool 
 struct plugin_set *plugin_set_ref(struct plugin_set *s);
 /* Drop a reference; the last one finalises and unloads. Returns NULL. */
 struct plugin_set *plugin_set_unref(struct plugin_set *s);
+/* The same from a worker, which acts as its client: the last reference is
+ * finalised by the main loop, as lscad. */
+struct plugin_set *plugin_set_unref_deferred(struct plugin_set *s);
 
 /* Log a line and keep it among the set's messages (what loading said). */
 void plugin_set_say(struct plugin_set *s, int level, const char *fmt, ...)

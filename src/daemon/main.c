@@ -171,6 +171,8 @@ static gboolean on_quit(gpointer data)
 /* ---- configuration and plugins ---- */
 
 static const char *config_path; /* NULL: the built-in defaults */
+static bool config_probe;	/* read the default file whenever it exists */
+static bool max_clients_cli;	/* --max-clients wins over the configuration */
 static const char *plugin_dir_default = LSCAD_DEFAULT_PLUGIN_DIR;
 
 static struct lscad_config *read_config(char **errors)
@@ -178,6 +180,9 @@ static struct lscad_config *read_config(char **errors)
 	struct lscad_config *c;
 
 	*errors = NULL;
+	/* a default file written after lscad started counts at reload */
+	if (config_probe)
+		config_path = access(LSCAD_DEFAULT_CONFIG, F_OK) == 0 ? LSCAD_DEFAULT_CONFIG : NULL;
 	if (!config_path) {
 		c = config_defaults(plugin_dir_default);
 		if (!c)
@@ -238,7 +243,8 @@ static void warn_restart_only(const struct lscad_config *old, const struct lscad
 
 static void apply_runtime_settings(struct lscad *d, const struct lscad_config *c, bool cli_log)
 {
-	d->set.max_clients = c->max_workers;
+	if (!max_clients_cli)
+		d->set.max_clients = c->max_workers;
 	d->set.on_failure = c->on_failure;
 	if (!cli_log)
 		log_max_level = c->log_level;
@@ -246,7 +252,6 @@ static void apply_runtime_settings(struct lscad *d, const struct lscad_config *c
 }
 
 static bool verbose_cli;
-static bool strict_plugins; /* a plugin that cannot load stops the load */
 
 /* Re-read the configuration and the plugins. The set in service stays
  * until the new one is complete; on any error it stays for good and the
@@ -260,7 +265,8 @@ int lscad_reload(struct lscad *d, char **why)
 
 	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s", config_path ? config_path : "defaults");
 	cfg = read_config(why);
-	n = cfg ? plugin_set_load(cfg, gen, strict_plugins, why) : NULL;
+	/* an admin who breaks a plugin's section keeps the running set */
+	n = cfg ? plugin_set_load(cfg, gen, true, why) : NULL;
 	if (!n) {
 		log_error("reload refused, the running configuration stays:\n%s",
 			  *why ? *why : "unknown error");
@@ -319,6 +325,8 @@ static int check_config(const char *path)
 		free(errors);
 		return 1;
 	}
+	if (s->messages)
+		fprintf(stderr, "%s", s->messages); /* warnings */
 	printf("%s: valid, %u plugin(s)", path, s->n);
 	for (unsigned i = 0; i < s->n; i++)
 		printf("%s %s", i ? "," : ":", s->v[i].owner.name);
@@ -440,7 +448,7 @@ int main(int argc, char **argv)
 	    {"check-config", 0, 0, G_OPTION_ARG_FILENAME, &check,
 	     "Check FILE and the plugins it lists, then exit (0: valid)", "FILE"},
 	    {"strict-plugins", 0, 0, G_OPTION_ARG_NONE, &strict,
-	     "Refuse to start (or reload) when a listed plugin cannot be loaded", NULL},
+	     "Refuse to start when a listed plugin cannot be loaded (a reload always does)", NULL},
 	    {"plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &plugin_dir,
 	     "Plugins live in DIR unless the configuration says plugin_dir", "DIR"},
 	    {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path,
@@ -496,8 +504,8 @@ int main(int argc, char **argv)
 	}
 	if (config)
 		config_path = config;
-	else if (!no_config && access(LSCAD_DEFAULT_CONFIG, F_OK) == 0)
-		config_path = LSCAD_DEFAULT_CONFIG;
+	else
+		config_probe = !no_config;
 	cfg = read_config(&errors);
 	if (!cfg) {
 		fprintf(stderr, "%s", errors ? errors : "lscad: invalid configuration\n");
@@ -505,6 +513,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	verbose_cli = verbose;
+	max_clients_cli = max_clients != UNSET;
 	if (verbose)
 		log_max_level = LOG_DEBUG;
 	apply_runtime_settings(&d, cfg, verbose);
@@ -523,7 +532,6 @@ int main(int argc, char **argv)
 		log_error("cannot initialise: %s", strerror(-r));
 		return 1;
 	}
-	strict_plugins = strict;
 	d.plugins = plugin_set_load(cfg, 1, strict, &errors);
 	if (!d.plugins) {
 		fprintf(stderr, "%s", errors ? errors : "lscad: cannot load the plugins\n");
@@ -556,6 +564,9 @@ int main(int argc, char **argv)
 	g_main_loop_run(loop);
 	control_stop();
 	shutdown_clients(&d);
+	/* plugin sets the last workers let go of are finalised here */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
 	if (d.set.stats_out) {
 		r = lsca_summary_write(&d.stats, d.set.stats_out);
 		if (r < 0)

@@ -230,6 +230,11 @@ static unsigned drain_log(struct worker *w, uint32_t i)
 			n++;
 		}
 		tail += len;
+		/* room for a client that waits on a full log, as we go */
+		if (tail - w->tails[i] >= LSCA_EVLOG_SIZE / 16) {
+			w->tails[i] = tail;
+			atomic_store_explicit(&log->tail, tail, memory_order_release);
+		}
 	}
 	w->tails[i] = tail;
 	atomic_store_explicit(&log->tail, tail, memory_order_release);
@@ -269,7 +274,7 @@ static void switch_set(struct worker *w)
 
 	flush_plugins(w);
 	plugin_set_client_gone(w->set, &w->c->info, w->states);
-	plugin_set_unref(w->set);
+	plugin_set_unref_deferred(w->set);
 	w->set = n;
 }
 
@@ -300,6 +305,7 @@ static void *worker_main(void *arg)
 	const struct lsca_ring *ring = &c->ring;
 	uint64_t idle_since = 0, now;
 	int r, client_cpu = -1;
+	bool calls = false; /* proxied calls since we last slept */
 
 	if (sched_getaffinity(0, sizeof(w.cpus), &w.cpus) < 0)
 		CPU_ZERO(&w.cpus);
@@ -338,13 +344,20 @@ static void *worker_main(void *arg)
 		if (served) {
 			spread_from(&w, client_cpu, cpu);
 			idle_since = 0;
+			calls = true;
 			continue;
 		}
-		if (!idle_since)
-			idle_since = now;
-		if (now - idle_since < d->set.spin_ns) {
-			lsca_worker_relax(now - idle_since, client_cpu == cpu);
-			continue;
+		/* spinning buys a proxied call a faster answer; an observing
+		 * client never waits for us, so it gets no spin */
+		if (calls) {
+			if (!idle_since)
+				idle_since = now;
+			if (now - idle_since < d->set.spin_ns) {
+				if (w.set->any_observe)
+					drain_events(&w, now);
+				lsca_worker_relax(now - idle_since, client_cpu == cpu);
+				continue;
+			}
 		}
 		spread_reset(&w);
 		drain_events(&w, now);
@@ -354,13 +367,14 @@ static void *worker_main(void *arg)
 				  w.tails);
 		drain_events(&w, lsca_now_ns());
 		idle_since = 0;
+		calls = false;
 	}
 	/* what the client posted before it went is still in the ring */
 	drain_events(&w, lsca_now_ns());
 out:
 	flush_plugins(&w);
 	plugin_set_client_gone(w.set, &c->info, w.states);
-	plugin_set_unref(w.set);
+	plugin_set_unref_deferred(w.set);
 	free(w.in);
 	free(w.ev);
 	free(w.tails);

@@ -175,8 +175,10 @@ static long finish(const struct lsca_sysdesc *d, const long *a, const struct lsc
 		o->post = o->here = true;
 		return raw(d->nr, a);
 	}
-	if (resp->flags & LSCA_RESP_LOCAL)
+	if (resp->flags & LSCA_RESP_LOCAL) {
+		o->post = true;	      /* its watchers see our result */
 		return raw(d->nr, a); /* approved; only we can close or chdir */
+	}
 	if ((resp->flags & LSCA_RESP_FD) && resp->ret == 0) {
 		o->post = true; /* the fd number is ours to tell */
 		return recv_fd(slot, seq, (a[2] & O_CLOEXEC) != 0);
@@ -351,6 +353,18 @@ static void post(const struct lsca_ring *ring, uint32_t slot, const struct lsca_
 			ev->args[i] = (uint64_t)a[i];
 		}
 	}
+	/* a watcher sees the bytes an iovec holds, not its entry count */
+	for (unsigned i = 0; i + 1 < LSCA_MAX_ARGS; i++)
+		if (d->kinds[i] == LSCA_A_IOVIN || d->kinds[i] == LSCA_A_IOVOUT) {
+			const struct iovec *iov = (const struct iovec *)a[i];
+			uint64_t bytes = 0;
+
+			for (long k = 0;
+			     r != -EFAULT && !never_mapped(a[i]) && k < a[i + 1] && k < IOV_MAX;
+			     k++)
+				bytes += iov[k].iov_len;
+			ev->args[i + 1] = bytes;
+		}
 	lsca_evlog_commit(ring, slot, advance);
 }
 

@@ -153,11 +153,16 @@ END_TEST
 
 START_TEST(complete_emulates)
 {
-	add(__NR_openat, 1, "ac", false);
-	add(__NR_openat, 2, "be", false);
-	add(__NR_openat, 3, "cc", false);
-	ck_assert_int_eq(dispatch_run(d, &call, states, exec_fn, NULL), 42);
+	struct lsca_call seek = {.nr = __NR_lseek, .name = "lseek"};
+
+	add(__NR_lseek, 1, "ac", false);
+	add(__NR_lseek, 2, "be", false);
+	add(__NR_lseek, 3, "cc", false);
+	ck_assert_int_eq(dispatch_run(d, &seek, states, exec_fn, NULL), 42);
 	ck_assert_str_eq(trace, "ab");
+	/* a number cannot stand for an fd the client never got */
+	add(__NR_openat, 1, "de", false);
+	ck_assert_int_eq(dispatch_run(d, &call, states, exec_fn, NULL), -EIO);
 }
 END_TEST
 
