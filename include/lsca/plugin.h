@@ -92,6 +92,8 @@ enum lsca_arg_kind {
 	LSCA_ARG_LEN,	 /* byte length of the preceding buffer */
 	LSCA_ARG_STAT,	 /* struct stat * out (NULL when observed) */
 	LSCA_ARG_STATX,	 /* struct statx * out (NULL when observed) */
+	LSCA_ARG_OFFSET, /* a loff_t * of the client (copy_file_range, sendfile): its
+			  * value when the call started, -1 when the pointer is NULL */
 };
 
 enum lsca_call_flags {

@@ -28,13 +28,14 @@ enum lsca_argkind {
 	LSCA_A_PATH = LSCA_ARG_PATH,	 /* NUL-terminated string, copied in */
 	LSCA_A_INBUF = LSCA_ARG_INBUF,	 /* bytes copied in; length is the next argument */
 	LSCA_A_OUTBUF = LSCA_ARG_OUTBUF, /* bytes copied out; length is the next argument */
-	LSCA_A_IOVIN =
-	    LSCA_ARG_IOVIN, /* iovec in, sent flat; next: its count (API), its bytes (wire) */
-	LSCA_A_IOVOUT =
-	    LSCA_ARG_IOVOUT,	     /* iovec out, returned flat; next: count (API), bytes (wire) */
-	LSCA_A_LEN = LSCA_ARG_LEN,   /* length of the preceding buffer */
-	LSCA_A_STAT = LSCA_ARG_STAT, /* struct stat out */
-	LSCA_A_STATX = LSCA_ARG_STATX, /* struct statx out */
+	/* iovecs travel flat; the next argument is their count at the API,
+	 * their bytes in a request or an event */
+	LSCA_A_IOVIN = LSCA_ARG_IOVIN,
+	LSCA_A_IOVOUT = LSCA_ARG_IOVOUT,
+	LSCA_A_LEN = LSCA_ARG_LEN,	 /* length of the preceding buffer */
+	LSCA_A_STAT = LSCA_ARG_STAT,	 /* struct stat out */
+	LSCA_A_STATX = LSCA_ARG_STATX,	 /* struct statx out */
+	LSCA_A_OFFSET = LSCA_ARG_OFFSET, /* loff_t * in/out: watch-only calls */
 };
 
 enum lsca_sysflags {
@@ -44,6 +45,7 @@ enum lsca_sysflags {
 	LSCA_S_CWD = 1u << 3,	 /* changes the cwd: daemon follows, client performs */
 	LSCA_S_CHUNK = 1u << 4,	 /* buffer larger than a slot is split into chunks */
 	LSCA_S_POS = 1u << 5,	 /* positional: argument 3 is the file offset */
+	LSCA_S_CLIENT = 1u << 6, /* always runs in the client; lscad can only watch it */
 };
 
 #define K(x) LSCA_A_##x
@@ -73,7 +75,9 @@ enum lsca_sysflags {
 	X(truncate, 0, K(PATH), K(INT))                                                            \
 	X(ftruncate, 0, K(FD), K(INT))                                                             \
 	X(chdir, LSCA_S_CWD, K(PATH))                                                              \
-	X(fchdir, LSCA_S_CWD, K(FD))
+	X(fchdir, LSCA_S_CWD, K(FD))                                                               \
+	X(copy_file_range, LSCA_S_CLIENT, K(FD), K(OFFSET), K(FD), K(OFFSET), K(INT), K(INT))      \
+	X(sendfile, LSCA_S_CLIENT, K(FD), K(FD), K(OFFSET), K(INT))
 
 /* Dense index of each row, for per-call statistics. */
 enum lsca_op {

@@ -17,7 +17,7 @@ static int by_calls(const void *a, const void *b)
 static void row(FILE *f, const char *name, const struct lsca_stat *o)
 {
 	fprintf(f,
-		"%-12s %10" PRIu64 " %8" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
+		"%-16s %10" PRIu64 " %8" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
 		" %12.3f %10.2f\n",
 		name, o->calls, o->errors, o->calls - o->direct - o->observed, o->observed,
 		o->direct, (double)o->ns / 1e6,
@@ -26,7 +26,7 @@ static void row(FILE *f, const char *name, const struct lsca_stat *o)
 
 static void rule(FILE *f)
 {
-	fprintf(f, "%-12s %10s %8s %10s %10s %10s %12s %10s\n", "------------", "----------",
+	fprintf(f, "%-16s %10s %8s %10s %10s %10s %12s %10s\n", "----------------", "----------",
 		"--------", "----------", "----------", "----------", "------------", "----------");
 }
 
@@ -43,7 +43,7 @@ void summary_print(FILE *f, const struct lsca_summary *s)
 		"lsca: %" PRIu64 " process%s attached; proxied calls ran in lscad, observed "
 		"and direct ones in the process (observed ones were shown to lscad)\n",
 		s->clients, s->clients == 1 ? "" : "es");
-	fprintf(f, "%-12s %10s %8s %10s %10s %10s %12s %10s\n", "syscall", "calls", "errors",
+	fprintf(f, "%-16s %10s %8s %10s %10s %10s %12s %10s\n", "syscall", "calls", "errors",
 		"proxied", "observed", "direct", "total ms", "mean us");
 	rule(f);
 	for (unsigned i = 0; i < LSCA_NOPS; i++) {

@@ -134,6 +134,8 @@ long exec_call(struct lsca_call *call, void *arg)
 	struct stat st;
 
 	x->call = call;
+	if (d->flags & LSCA_S_CLIENT)
+		return go_direct(x); /* never a proxied call: only a client runs it */
 	/* the handlers have approved a path naming the client itself: only
 	 * the client can walk it (here it would be lscad's own /proc/self) */
 	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)

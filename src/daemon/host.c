@@ -37,6 +37,12 @@ static int host_register(struct lsca_plugin_ctx *ctx, long nr, int priority,
 			 ctx->plugin_name, nr, h ? "not a syscall lscad handles" : "no handler");
 		return -EINVAL;
 	}
+	if (h->pre && (lsca_sysdesc(nr)->flags & LSCA_S_CLIENT)) {
+		log_warn("plugin %s: %s runs in the client only: it can be watched (a "
+			 "post-handler), not decided on",
+			 ctx->plugin_name, lsca_sysdesc(nr)->name);
+		return -EINVAL;
+	}
 	if (p->nstaged >= HOST_MAX_STAGED)
 		return -ENOSPC;
 	v = realloc(p->staged, (p->nstaged + 1) * sizeof(*v));

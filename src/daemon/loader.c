@@ -163,6 +163,18 @@ static int derive_placement(struct plugin_set *s, bool strict)
 		uint8_t forced = s->cfg->placement[d->nr];
 		uint8_t p = npre ? LSCA_PLACE_PROXY : npost ? LSCA_PLACE_OBSERVE : LSCA_PLACE_PROXY;
 
+		if (d->flags & LSCA_S_CLIENT) {
+			/* only the client can run it: watched, or left alone */
+			p = npost ? LSCA_PLACE_OBSERVE : LSCA_PLACE_DIRECT;
+			if (forced == LSCA_PLACE_PROXY) {
+				say(s, LOG_ERR,
+				    "%s: placement.%s: cannot be proxy: lscad cannot run it",
+				    s->cfg->file ? s->cfg->file : "(defaults)", d->name);
+				errs++;
+				continue;
+			}
+		}
+
 		if (forced == LSCA_PLACE_OBSERVE && npre) {
 			say(s, LOG_ERR,
 			    "%s: placement.%s: cannot be observe: a plugin may deny or rewrite "

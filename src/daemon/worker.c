@@ -186,7 +186,7 @@ static bool observe_one(struct worker *w, uint32_t len)
 		case LSCA_A_DIRFD:
 			call.args[i] = (long)(int)a;
 			break;
-		default:
+		default: /* ints, lengths, offsets' values */
 			call.args[i] = (long)a;
 			break;
 		}

@@ -317,7 +317,7 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
  * lscad's watching plugins. Paths are copied into the record; other
  * buffers stay here. */
 static void post(const struct lsca_ring *ring, uint32_t slot, const struct lsca_sysdesc *d,
-		 const long *a, long r, uint64_t t0, bool proxied)
+		 const long *a, long r, uint64_t t0, bool proxied, const int64_t *offsets)
 {
 	uint64_t lat = lsca_now_ns() - t0, when = lsca_realtime_ns() - lat;
 	size_t plen[LSCA_MAX_ARGS] = {0}, len = sizeof(struct lsca_event);
@@ -349,6 +349,8 @@ static void post(const struct lsca_ring *ring, uint32_t slot, const struct lsca_
 			((char *)ev)[off + plen[i] - 1] = '\0';
 			ev->args[i] = off;
 			off += (uint32_t)plen[i];
+		} else if (d->kinds[i] == LSCA_A_OFFSET) {
+			ev->args[i] = (uint64_t)offsets[i]; /* never a client address */
 		} else if (d->kinds[i] != LSCA_A_PATH) {
 			ev->args[i] = (uint64_t)a[i];
 		}
@@ -411,6 +413,7 @@ long shim_call(long nr, const long *a)
 	const struct lsca_sysdesc *d = lsca_sysdesc(nr);
 	const struct lsca_ring *ring;
 	struct outcome o = {0};
+	int64_t offsets[LSCA_MAX_ARGS] = {0};
 	bool observed = false;
 	int slot, saved_errno = errno;
 	uint8_t place;
@@ -440,8 +443,16 @@ long shim_call(long nr, const long *a)
 		o.direct = true;
 		r = raw(nr, a);
 	} else if ((place & LSCA_PLACE_MASK) == LSCA_PLACE_OBSERVE) {
+		/* offsets as they were when the call started */
+		for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
+			if (d->kinds[i] == LSCA_A_OFFSET)
+				offsets[i] =
+				    a[i] && !never_mapped(a[i]) ? *(const int64_t *)a[i] : -1;
 		r = raw(nr, a);
 		observed = o.post = true;
+	} else if (d->flags & LSCA_S_CLIENT) {
+		o.direct = true; /* lscad cannot run it, nobody watches it */
+		r = raw(nr, a);
 	} else if (must_run_here(d, a, place & LSCA_PLACE_GUARDED)) {
 		o.direct = true;
 		r = raw(nr, a);
@@ -451,7 +462,7 @@ long shim_call(long nr, const long *a)
 		r = call_once(ring, (uint32_t)slot, d, a, &o);
 	}
 	if (o.post && (observed || (place & LSCA_PLACE_WATCHED))) {
-		post(ring, (uint32_t)slot, d, a, r, t0, !o.here && !observed);
+		post(ring, (uint32_t)slot, d, a, r, t0, !o.here && !observed, offsets);
 		observed = observed || o.here; /* ran here, but lscad saw it */
 	} else if (o.here) {
 		o.direct = true; /* handed back, and nobody watches it */
