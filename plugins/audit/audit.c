@@ -8,8 +8,15 @@
  * format, the path filter and the limits are in docs/plugins/audit.md.
  *
  * Threads: handlers run on several workers at once. The output buffer is
- * the only shared mutable state (a mutex); the path filter's per-client
- * tables hang off call->state and are touched only by that client's worker.
+ * the only shared mutable state (a mutex); per-client state (the constant
+ * parts of its lines, the last second's date, the path filter's tables)
+ * hangs off call->state and is touched only by that client's worker.
+ *
+ * Speed: the daemon CPU a line costs caps how many calls per second can be
+ * audited, so a line is made without printf or gmtime, strings are copied
+ * by runs, and what does not change from one line to the next is made once:
+ * per client (pid, comm, exe, uid, unit), per syscall (its name, its
+ * argument keys), per second (the date).
  */
 #include <lsca/plugin.h>
 
@@ -17,7 +24,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,7 +33,6 @@
 #include <syslog.h>
 #define SD_JOURNAL_SUPPRESS_LOCATION /* CODE_FILE= etc. would name this file */
 #include <systemd/sd-journal.h>
-#include <time.h>
 #include <unistd.h>
 
 #define AUDIT_NR_MAX   512	   /* lscad handles syscall numbers below this */
@@ -44,15 +49,13 @@ struct sb {
 	bool oom;
 };
 
-static bool sb_reserve(struct sb *b, size_t n)
+static bool sb_grow(struct sb *b, size_t n)
 {
 	size_t cap;
 	char *p;
 
 	if (b->oom)
 		return false;
-	if (b->len + n <= b->cap)
-		return true;
 	for (cap = b->cap * 2; cap < b->len + n; cap *= 2)
 		;
 	p = b->p == b->stack ? malloc(cap) : realloc(b->p, cap);
@@ -67,7 +70,14 @@ static bool sb_reserve(struct sb *b, size_t n)
 	return true;
 }
 
-static void sb_put(struct sb *b, const char *s, size_t n)
+/* Room for n more bytes at b->p + b->len. (After a failed allocation the
+ * line is dropped, so what lands in the old buffer does not matter.) */
+static inline bool sb_reserve(struct sb *b, size_t n)
+{
+	return b->len + n <= b->cap || sb_grow(b, n);
+}
+
+static inline void sb_put(struct sb *b, const char *s, size_t n)
 {
 	if (!sb_reserve(b, n))
 		return;
@@ -75,23 +85,53 @@ static void sb_put(struct sb *b, const char *s, size_t n)
 	b->len += n;
 }
 
-static void sb_puts(struct sb *b, const char *s)
+/* A string literal, its length known at compile time. */
+#define SB_LIT(b, s) sb_put((b), "" s, sizeof(s) - 1)
+
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
+				  "25262728293031323334353637383940414243444546474849"
+				  "50515253545556575859606162636465666768697071727374"
+				  "75767778798081828384858687888990919293949596979899";
+
+/* Decimal, by hand (printf costs more than the rest of a line), two digits
+ * at a time, straight into the buffer. */
+static void sb_u64(struct sb *b, uint64_t v)
 {
-	sb_put(b, s, strlen(s));
+	unsigned n = 1;
+	char *p;
+
+	for (uint64_t t = v; t >= 10; t /= 10) /* at most 20 digits */
+		n++;
+	if (!sb_reserve(b, n))
+		return;
+	b->len += n;
+	p = b->p + b->len;
+	for (; v >= 10; v /= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + v % 100 * 2, 2);
+		if (v < 100) /* those were its last two digits */
+			return;
+	}
+	p[-1] = (char)('0' + v);
 }
 
-static void sb_printf(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sb *b, const char *fmt, ...)
+static void sb_i64(struct sb *b, int64_t v)
 {
-	char tmp[128]; /* every caller prints a few numbers */
-	va_list ap;
-	int n;
+	if (v < 0) {
+		SB_LIT(b, "-");
+		sb_u64(b, 0 - (uint64_t)v); /* INT64_MIN too */
+	} else {
+		sb_u64(b, (uint64_t)v);
+	}
+}
 
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		sb_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+/* v as exactly n digits, zero-padded, at p (v < 10^n). */
+static void put_digits(char *p, unsigned v, unsigned n)
+{
+	while (n--) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
 }
 
 /* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
@@ -123,46 +163,75 @@ static size_t utf8_len(const unsigned char *s)
  * characters and DEL become \u00XX, well-formed UTF-8 is kept as is, and
  * each byte of anything else becomes \udcXX (XX = the byte): the
  * "surrogateescape" convention, so no two byte strings give the same text
- * (an invalid byte never looks like the character it would be in Latin-1). */
+ * (an invalid byte never looks like the character it would be in Latin-1).
+ * Runs of bytes that stay as they are are copied at once. */
 static void sb_jstr(struct sb *b, const char *str)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)str;
+	const unsigned char *run;
+	char esc[6];
 	size_t n;
 
 	if (!s) {
-		sb_puts(b, "null");
+		SB_LIT(b, "null");
 		return;
 	}
-	sb_put(b, "\"", 1);
-	while (*s) {
-		if (*s == '"' || *s == '\\') {
-			sb_put(b, "\\", 1);
-			sb_put(b, (const char *)s++, 1);
-		} else if (*s < 0x20 || *s == 0x7f) {
-			sb_printf(b, "\\u%04x", *s++);
-		} else if ((n = utf8_len(s)) > 0) {
-			sb_put(b, (const char *)s, n);
-			s += n;
-		} else {
-			sb_printf(b, "\\udc%02x", *s++);
+	SB_LIT(b, "\"");
+	for (run = s; *s;) {
+		if (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\') {
+			s++;
+			continue;
 		}
+		if (*s >= 0x80 && (n = utf8_len(s)) > 0) {
+			s += n;
+			continue;
+		}
+		sb_put(b, (const char *)run, (size_t)(s - run));
+		if (*s == '"' || *s == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*s;
+			sb_put(b, esc, 2);
+		} else {
+			/* a control character or DEL: \u00XX; a stray byte: \udcXX */
+			memcpy(esc, *s < 0x80 ? "\\u00" : "\\udc", 4);
+			esc[4] = hex[*s >> 4];
+			esc[5] = hex[*s & 0xf];
+			sb_put(b, esc, 6);
+		}
+		run = ++s;
 	}
-	sb_put(b, "\"", 1);
+	sb_put(b, (const char *)run, (size_t)(s - run));
+	SB_LIT(b, "\"");
 }
 
-/* RFC 3339, UTC, microseconds: "2026-11-27T07:54:16.123456Z". */
-static void sb_time(struct sb *b, uint64_t ns)
+/* "YYYY-MM-DDTHH:MM:SS" (UTC) of sec into out[19]: gmtime_r without its
+ * lock (glibc takes the time zone lock even for UTC) or its struct. Days to
+ * a civil date as in H. Hinnant's days_from_civil, in unsigned arithmetic:
+ * sec is at most 2^64 / 10^9 (the year 2554), always four digits. */
+static void format_date(char *out, uint64_t sec)
 {
-	time_t sec = (time_t)(ns / 1000000000u);
-	struct tm tm;
+	uint64_t days = sec / 86400, rem = sec % 86400;
+	uint64_t z = days + 719468; /* days since 0000-03-01 */
+	uint64_t era = z / 146097, doe = z % 146097;
+	uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	uint64_t mp = (5 * doy + 2) / 153; /* March = 0 */
+	unsigned day = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	unsigned month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	unsigned year = (unsigned)(era * 400 + yoe + (month <= 2));
 
-	if (!gmtime_r(&sec, &tm)) {
-		sb_puts(b, "null");
-		return;
-	}
-	sb_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06uZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
-		  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		  (unsigned)(ns % 1000000000u / 1000u));
+	put_digits(out, year, 4);
+	out[4] = '-';
+	put_digits(out + 5, month, 2);
+	out[7] = '-';
+	put_digits(out + 8, day, 2);
+	out[10] = 'T';
+	put_digits(out + 11, (unsigned)(rem / 3600), 2);
+	out[13] = ':';
+	put_digits(out + 14, (unsigned)(rem / 60 % 60), 2);
+	out[16] = ':';
+	put_digits(out + 17, (unsigned)(rem % 60), 2);
 }
 
 /* ---- what to call each argument ---- */
@@ -198,9 +267,11 @@ static const struct argnames {
     {"ftruncate", {"fd", "length"}},
     {"chdir", {"path"}},
     {"fchdir", {"fd"}},
+    {"copy_file_range", {"fd_in", "offset_in", "fd_out", "offset_out", "len", "flags"}},
+    {"sendfile", {"out_fd", "in_fd", "offset", "len"}},
 };
 
-static const char *errno_name(long e)
+static const char *errno_name(uint64_t e)
 {
 #define E(x) [x] = #x
 	static const char *const names[] = {
@@ -221,7 +292,26 @@ static const char *errno_name(long e)
 	    E(EKEYEXPIRED),
 	};
 #undef E
-	return e > 0 && (size_t)e < sizeof(names) / sizeof(names[0]) ? names[e] : NULL;
+	return e > 0 && e < sizeof(names) / sizeof(names[0]) ? names[e] : NULL;
+}
+
+/* The JSON keys of a syscall's arguments, ",\"fd\":" (skip the comma for
+ * the first), in full, with their lengths. */
+#define AUDIT_KEY_MAX 24
+struct argkeys {
+	char key[6][AUDIT_KEY_MAX];
+	uint8_t len[6];
+};
+
+static void make_argkeys(struct argkeys *k, const struct argnames *names)
+{
+	for (unsigned i = 0; i < 6; i++) {
+		const char *name = names ? names->arg[i] : NULL;
+		int n = name ? snprintf(k->key[i], sizeof(k->key[i]), ",\"%s\":", name)
+			     : snprintf(k->key[i], sizeof(k->key[i]), ",\"arg%u\":", i);
+
+		k->len[i] = (uint8_t)(n > 0 && (size_t)n < sizeof(k->key[i]) ? n : 0);
+	}
 }
 
 /* ---- the instance ---- */
@@ -232,7 +322,13 @@ struct audit {
 	bool journal;		/* else a file */
 	char *path;		/* the file */
 	bool log[AUDIT_NR_MAX]; /* syscalls to write lines for */
-	const struct argnames *names[AUDIT_NR_MAX];
+	/* the line's parts that depend on the syscall only (see audit_line) */
+	const struct argkeys *keys[AUDIT_NR_MAX];
+	struct argkeys argkeys[sizeof(argnames) / sizeof(argnames[0])];
+	struct argkeys generic;		   /* "arg0" ... "arg5", for syscalls argnames lacks */
+	const char *sysname[AUDIT_NR_MAX]; /* the name the fragment below was made of */
+	char *sysfrag[AUDIT_NR_MAX];	   /* "\"openat\",\"args\":{", NULL: none */
+	size_t sysfrag_len[AUDIT_NR_MAX];
 	char **prefix; /* path filter (normalised), none: log everything */
 	size_t *prefix_len;
 	unsigned nprefix;
@@ -358,7 +454,23 @@ struct fdent {
 	uint8_t st;
 };
 
+/* Per client (call->state): the parts of its lines that never change, and
+ * the path filter's view of it. */
 struct client {
+	/* parts of its lines, made for its first line and again when what they
+	 * are made of changes (lscad reads comm, exe and unit once per client,
+	 * but the uid follows the client's credentials) */
+	uint64_t id; /* what they are made of (from lsca_client_info) */
+	uid_t uid;
+	const char *comm, *exe, *unit;
+	char *who; /* ",\"comm\":...,\"exe\":...,\"uid\":...,\"unit\":...,\"syscall\":" */
+	size_t who_len;
+	char pid[40]; /* "Z\",\"pid\":PID,\"tid\":" (the end of the time, too) */
+	size_t pid_len;
+	uint64_t sec;  /* the second date was made for */
+	char date[19]; /* "YYYY-MM-DDTHH:MM:SS", when date_ok */
+	bool date_ok;
+	/* the path filter (only with paths:) */
 	char *cwd; /* NULL: not known */
 	struct fdent *fd;
 	unsigned nfd;
@@ -490,7 +602,7 @@ static void fd_closed(struct client *c, long fd, uint64_t start)
 	e->since = start;
 }
 
-static struct client *client_get(const struct lsca_call *call)
+static struct client *client_get(const struct audit *a, const struct lsca_call *call)
 {
 	struct client *c = *call->state;
 
@@ -499,7 +611,8 @@ static struct client *client_get(const struct lsca_call *call)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->cwd = proc_link(call->client->pid, "cwd");
+	if (a->nprefix)
+		c->cwd = proc_link(call->client->pid, "cwd");
 	*call->state = c;
 	return c;
 }
@@ -512,6 +625,7 @@ static void client_free(struct client *c)
 		free(c->fd[i].path);
 	free(c->fd);
 	free(c->cwd);
+	free(c->who);
 	free(c);
 }
 
@@ -591,78 +705,179 @@ static void track(const struct audit *a, struct client *c, const struct lsca_cal
 
 /* ---- the handler ---- */
 
+/* The client's part of a line, from "comm" to "syscall": after the tid. */
+static void sb_who(struct sb *b, const struct lsca_client_info *ci)
+{
+	SB_LIT(b, ",\"comm\":");
+	sb_jstr(b, ci->comm);
+	SB_LIT(b, ",\"exe\":");
+	sb_jstr(b, ci->exe && ci->exe[0] ? ci->exe : NULL);
+	SB_LIT(b, ",\"uid\":");
+	sb_u64(b, (unsigned)ci->uid);
+	SB_LIT(b, ",\"unit\":");
+	sb_jstr(b, ci->unit);
+	SB_LIT(b, ",\"syscall\":");
+}
+
+/* The pid's part: the time's end, then the pid, up to the tid. */
+static void sb_pid(struct sb *b, const struct lsca_client_info *ci)
+{
+	SB_LIT(b, "Z\",\"pid\":");
+	sb_i64(b, (int)ci->pid);
+	SB_LIT(b, ",\"tid\":");
+}
+
+/* Make the client's constant parts, once per client. Without them (out of
+ * memory) the line is made in full each time. */
+static void client_parts(struct client *c, const struct lsca_client_info *ci)
+{
+	char tmp[512];
+	struct sb b = {.p = tmp, .cap = sizeof(tmp), .stack = tmp};
+
+	if (c->who && c->id == ci->id && c->uid == ci->uid && c->comm == ci->comm &&
+	    c->exe == ci->exe && c->unit == ci->unit)
+		return;
+	free(c->who);
+	c->who = NULL;
+	sb_who(&b, ci);
+	if (!b.oom)
+		c->who = malloc(b.len);
+	if (c->who) {
+		memcpy(c->who, b.p, b.len);
+		c->who_len = b.len;
+	}
+	if (b.p != tmp)
+		free(b.p);
+	b = (struct sb){.p = c->pid, .cap = sizeof(c->pid), .stack = c->pid};
+	sb_pid(&b, ci); /* fits: 9 + 11 + 7 bytes */
+	c->pid_len = b.len;
+	c->id = ci->id;
+	c->uid = ci->uid;
+	c->comm = ci->comm;
+	c->exe = ci->exe;
+	c->unit = ci->unit;
+}
+
+/* RFC 3339, UTC, microseconds: "2026-11-27T07:54:16.123456Z", less the
+ * closing 'Z"' (it starts the pid's part). The date and time to the second
+ * is kept from the client's previous line when it is the same second. */
+static void sb_time(struct sb *b, struct client *c, uint64_t ns)
+{
+	uint64_t sec = ns / 1000000000u;
+	char *p;
+
+	if (!sb_reserve(b, 1 + 19 + 7))
+		return;
+	p = b->p + b->len;
+	*p++ = '"';
+	if (c && c->date_ok && c->sec == sec) {
+		memcpy(p, c->date, 19);
+	} else {
+		format_date(p, sec);
+		if (c) {
+			memcpy(c->date, p, 19);
+			c->sec = sec;
+			c->date_ok = true;
+		}
+	}
+	p[19] = '.';
+	put_digits(p + 20, (unsigned)(ns % 1000000000u / 1000u), 6);
+	b->len += 1 + 19 + 7;
+}
+
 static void write_args(const struct audit *a, struct sb *b, const struct lsca_call *call)
 {
-	const struct argnames *names =
-	    call->nr >= 0 && call->nr < AUDIT_NR_MAX ? a->names[call->nr] : NULL;
+	const struct argkeys *keys =
+	    call->nr >= 0 && call->nr < AUDIT_NR_MAX ? a->keys[call->nr] : &a->generic;
 	bool first = true;
+	size_t skip;
 
-	sb_put(b, "{", 1);
 	for (unsigned i = 0; i < 6; i++) {
-		const char *name = names ? names->arg[i] : NULL;
-
 		switch (call->kinds[i]) {
 		case LSCA_ARG_INT:
 		case LSCA_ARG_FD:
 		case LSCA_ARG_DIRFD:
 		case LSCA_ARG_LEN:
 		case LSCA_ARG_PATH:
+		case LSCA_ARG_OFFSET: /* the offset's value, -1 for none */
 			break;
 		default:
 			continue; /* buffers (their length follows) and output structs */
 		}
-		sb_puts(b, first ? "\"" : ",\"");
+		/* the first key without its comma; the whole array is copied
+		 * (a fixed size is two moves, a variable one a call) */
+		skip = first ? 1 : 0;
+		if (!sb_reserve(b, AUDIT_KEY_MAX))
+			return;
+		memcpy(b->p + b->len, keys->key[i] + skip, AUDIT_KEY_MAX - 1);
+		b->len += keys->len[i] - skip;
 		first = false;
-		if (name)
-			sb_puts(b, name);
-		else
-			sb_printf(b, "arg%u", i);
-		sb_puts(b, "\":");
 		if (call->kinds[i] == LSCA_ARG_PATH)
 			sb_jstr(b, (const char *)call->args[i]);
 		else
-			sb_printf(b, "%ld", call->args[i]);
+			sb_i64(b, call->args[i]);
 	}
-	sb_put(b, "}", 1);
+	SB_LIT(b, "}");
 }
 
+/* Calls that move bytes: their result is a byte count. */
 static bool has_buffer(const struct lsca_call *call)
 {
 	for (unsigned i = 0; i < 6; i++)
-		if (call->kinds[i] >= LSCA_ARG_INBUF && call->kinds[i] <= LSCA_ARG_IOVOUT)
+		if ((call->kinds[i] >= LSCA_ARG_INBUF && call->kinds[i] <= LSCA_ARG_IOVOUT) ||
+		    call->kinds[i] == LSCA_ARG_OFFSET)
 			return true;
 	return false;
 }
 
-static void audit_line(struct audit *a, const struct lsca_call *call, long result)
+static void audit_line(struct audit *a, struct client *c, const struct lsca_call *call, long result)
 {
 	char stack[2048];
 	struct sb b = {.p = stack, .cap = sizeof(stack), .stack = stack};
 	const struct lsca_client_info *ci = call->client;
+	bool known = call->nr >= 0 && call->nr < AUDIT_NR_MAX;
 
-	sb_puts(&b, "{\"time\":");
-	sb_time(&b, call->time_ns);
-	sb_printf(&b, ",\"pid\":%d,\"tid\":%d,\"comm\":", (int)ci->pid, (int)call->tid);
-	sb_jstr(&b, ci->comm);
-	sb_puts(&b, ",\"exe\":");
-	sb_jstr(&b, ci->exe && ci->exe[0] ? ci->exe : NULL);
-	sb_printf(&b, ",\"uid\":%u,\"unit\":", (unsigned)ci->uid);
-	sb_jstr(&b, ci->unit);
-	sb_puts(&b, ",\"syscall\":");
-	sb_jstr(&b, call->name);
-	sb_puts(&b, ",\"args\":");
+	if (c)
+		client_parts(c, ci);
+	SB_LIT(&b, "{\"time\":");
+	sb_time(&b, c, call->time_ns);
+	if (c)
+		sb_put(&b, c->pid, c->pid_len);
+	else
+		sb_pid(&b, ci);
+	sb_i64(&b, (int)call->tid);
+	if (c && c->who)
+		sb_put(&b, c->who, c->who_len);
+	else
+		sb_who(&b, ci);
+	if (known && a->sysfrag[call->nr] && call->name == a->sysname[call->nr]) {
+		sb_put(&b, a->sysfrag[call->nr], a->sysfrag_len[call->nr]);
+	} else {
+		sb_jstr(&b, call->name);
+		SB_LIT(&b, ",\"args\":{");
+	}
 	write_args(a, &b, call);
 	if (result >= 0) {
-		sb_printf(&b, ",\"result\":%ld", result);
-		if (has_buffer(call))
-			sb_printf(&b, ",\"bytes\":%ld", result);
+		SB_LIT(&b, ",\"result\":");
+		sb_i64(&b, result);
+		if (has_buffer(call)) {
+			SB_LIT(&b, ",\"bytes\":");
+			sb_i64(&b, result);
+		}
 	} else {
-		sb_printf(&b, ",\"result\":-1,\"errno\":%ld,\"error\":", -result);
-		sb_jstr(&b, errno_name(-result));
+		uint64_t e = 0 - (uint64_t)result;
+
+		SB_LIT(&b, ",\"result\":-1,\"errno\":");
+		sb_i64(&b, (int64_t)e); /* as -result, LONG_MIN too */
+		SB_LIT(&b, ",\"error\":");
+		sb_jstr(&b, errno_name(e));
 	}
-	sb_printf(&b, ",\"latency_ns\":%llu,\"placement\":\"%s\"}\n",
-		  (unsigned long long)call->latency_ns,
-		  call->flags & LSCA_CALL_OBSERVED ? "observe" : "proxy");
+	SB_LIT(&b, ",\"latency_ns\":");
+	sb_u64(&b, call->latency_ns);
+	if (call->flags & LSCA_CALL_OBSERVED)
+		SB_LIT(&b, ",\"placement\":\"observe\"}\n");
+	else
+		SB_LIT(&b, ",\"placement\":\"proxy\"}\n");
 	if (b.oom) {
 		if (!atomic_exchange(&a->oom_said, true))
 			a->ctx->ops->log(a->ctx, LOG_ERR, "out of memory: audit lines are lost");
@@ -677,16 +892,15 @@ static void audit_post(const struct lsca_call *call, long result, void *userdata
 {
 	struct audit *a = userdata;
 	bool want = call->nr >= 0 && call->nr < AUDIT_NR_MAX && a->log[call->nr];
+	struct client *c = client_get(a, call);
 
-	if (a->nprefix) {
-		struct client *c = client_get(call);
-
+	if (a->nprefix && c) {
 		/* decide on the state before this call changes it (close, openat) */
 		want = want && call_matches(a, c, call);
 		track(a, c, call, result);
 	}
 	if (want)
-		audit_line(a, call, result);
+		audit_line(a, c, call, result);
 }
 
 /* ---- configuration ---- */
@@ -796,6 +1010,26 @@ static int parse_config(struct audit *a, const struct lsca_config *config)
 
 /* ---- the descriptor's functions ---- */
 
+/* "\"NAME\",\"args\":{" for syscall nr, made once (none if out of memory:
+ * the line then makes it). */
+static void make_sysfrag(struct audit *a, long nr)
+{
+	char tmp[256];
+	struct sb b = {.p = tmp, .cap = sizeof(tmp), .stack = tmp};
+
+	a->sysname[nr] = a->ctx->ops->syscall_name(a->ctx, nr);
+	sb_jstr(&b, a->sysname[nr]);
+	SB_LIT(&b, ",\"args\":{");
+	if (!b.oom)
+		a->sysfrag[nr] = malloc(b.len);
+	if (a->sysfrag[nr]) {
+		memcpy(a->sysfrag[nr], b.p, b.len);
+		a->sysfrag_len[nr] = b.len;
+	}
+	if (b.p != tmp)
+		free(b.p);
+}
+
 static void audit_free(struct audit *a)
 {
 	if (a->fd >= 0)
@@ -804,6 +1038,8 @@ static void audit_free(struct audit *a)
 		free(a->prefix[i]);
 	free(a->prefix);
 	free(a->prefix_len);
+	for (long nr = 0; nr < AUDIT_NR_MAX; nr++)
+		free(a->sysfrag[nr]);
 	free(a->path);
 	free(a->buf);
 	pthread_mutex_destroy(&a->lock);
@@ -826,12 +1062,19 @@ static int audit_init(struct lsca_plugin_ctx *ctx, const struct lsca_config *con
 		audit_free(a);
 		return r;
 	}
+	make_argkeys(&a->generic, NULL);
+	for (long nr = 0; nr < AUDIT_NR_MAX; nr++)
+		a->keys[nr] = &a->generic;
 	for (size_t i = 0; i < sizeof(argnames) / sizeof(argnames[0]); i++) {
 		long nr = ctx->ops->syscall_nr(ctx, argnames[i].syscall);
 
+		make_argkeys(&a->argkeys[i], &argnames[i]);
 		if (nr >= 0 && nr < AUDIT_NR_MAX)
-			a->names[nr] = &argnames[i];
+			a->keys[nr] = &a->argkeys[i];
 	}
+	for (long nr = 0; nr < AUDIT_NR_MAX; nr++)
+		if (a->log[nr])
+			make_sysfrag(a, nr);
 	a->nr_openat = ctx->ops->syscall_nr(ctx, "openat");
 	a->nr_close = ctx->ops->syscall_nr(ctx, "close");
 	a->nr_chdir = ctx->ops->syscall_nr(ctx, "chdir");

@@ -45,8 +45,9 @@ EOF
 }
 
 # The files. a is copied twice: by cp (coreutils 9 copies with
-# copy_file_range, which LSCA does not interpose, so cp shows its opens but
-# no reads or writes) and by copy.py (os.read/os.write in 64 KiB pieces).
+# copy_file_range, which runs in the client and is watched: its lines carry
+# the bytes moved; an older cp reads and writes) and by copy.py
+# (os.read/os.write in 64 KiB pieces).
 head -c 300000 /dev/urandom >"$WORK/a"
 weird=$'we"ird\\back\nnl\xffend'
 printf 'weird\n' >"$WORK/$weird"
@@ -198,6 +199,15 @@ if mode == "all":
     check(any(d["syscall"] == "openat" and path(d) == b and d["result"] >= 0
               and d["args"]["flags"] & os.O_CREAT for d in cp),
           "no openat creating b by cp")
+    # cp's data: copy_file_range (coreutils >= 9) or read/write, between
+    # the fds it opened a and b on
+    fa, fb = opened_as(cp, a), opened_as(cp, b)
+    moved = sum(d.get("bytes", 0) for d in cp if d["syscall"] == "copy_file_range"
+                and d["args"]["fd_in"] in fa and d["args"]["fd_out"] in fb)
+    moved = moved or fd_bytes(cp, a, "read")
+    check(moved == size, f"cp's lines move {moved} bytes of a, not {size}: "
+          f"{[d for d in cp if d['syscall'] in ('openat', 'copy_file_range')]}")
+    check(fd_bytes(cp, b, "write") in (0, size), "cp's writes to b do not add up")
     py = by_comm("python")
     copier_fds(py, a, c)
     check(fd_bytes(py, a, "read") == size,
