@@ -18,7 +18,7 @@ as_root() {
 if command -v apt-get >/dev/null; then
 	pkgs=(gcc make cmake pkg-config libglib2.0-dev libsystemd-dev check libyaml-dev
 		strace python3 util-linux coreutils tar findutils clang-format clang-tidy cppcheck
-		gcc-aarch64-linux-gnu qemu-user)
+		gcc-aarch64-linux-gnu qemu-user git curl sqlite3)
 	missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -31,7 +31,7 @@ if command -v apt-get >/dev/null; then
 	fi
 elif command -v dnf >/dev/null; then
 	pkgs=(gcc make cmake pkgconf-pkg-config glib2-devel systemd-devel check-devel libyaml-devel
-		libtsan strace python3 util-linux coreutils tar findutils)
+		libtsan strace python3 util-linux coreutils tar findutils git curl sqlite)
 	missing=()
 	for p in "${pkgs[@]}"; do
 		rpm -q "$p" >/dev/null 2>&1 || missing+=("$p")
