@@ -49,7 +49,7 @@
 #include <stdint.h>
 
 #define LSCA_PROTO_MAGIC   0x4c534341u /* "LSCA" */
-#define LSCA_PROTO_VERSION 2u
+#define LSCA_PROTO_VERSION 3u
 
 #define LSCA_DEFAULT_SOCKET "/run/lsca/lscad.sock"
 #define LSCA_MAX_ARGS	    6
@@ -61,9 +61,14 @@
 struct lsca_hello {
 	uint32_t magic;
 	uint32_t version;
-	uint32_t flags;
+	uint32_t flags; /* LSCA_HELLO_* */
 	uint32_t reserved;
 };
+
+/* Only ask which interception lscad wants (the welcome says it): no ring,
+ * no client. A shim asks at process start, where complete mode could be had,
+ * before any call of the program would have attached it. */
+#define LSCA_HELLO_PROBE 1u
 
 enum lsca_welcome_status {
 	LSCA_WELCOME_OK = 0,
@@ -77,9 +82,9 @@ enum lsca_welcome_status {
 struct lsca_welcome {
 	uint32_t magic;
 	uint32_t version;
-	uint32_t status; /* enum lsca_welcome_status */
-	uint32_t reserved;
-	char reason[112]; /* NUL-terminated, for the shim's one-line message */
+	uint32_t status;       /* enum lsca_welcome_status */
+	uint32_t interception; /* enum lsca_interception: what lscad asks for */
+	char reason[112];      /* NUL-terminated, for the shim's one-line message */
 };
 
 /* Sent by the daemon, with one SCM_RIGHTS fd, before it completes a slot
@@ -95,6 +100,13 @@ struct lsca_fdmsg {
 enum lsca_on_failure {
 	LSCA_ON_FAILURE_PASSTHROUGH = 0, /* run the calls directly */
 	LSCA_ON_FAILURE_DENY = 1,	 /* fail them with EIO */
+};
+
+/* How the shim catches calls (config daemon.interception). */
+enum lsca_interception {
+	LSCA_INTERCEPT_UNSAID = 0,   /* client: not reported (an older or a failed shim) */
+	LSCA_INTERCEPT_ENTRY = 1,    /* libc's exported entry points */
+	LSCA_INTERCEPT_COMPLETE = 2, /* also every other syscall (Syscall User Dispatch) */
 };
 
 /* Where a syscall runs (the placement table, read-only in every client). */
@@ -258,6 +270,8 @@ struct lsca_ring_hdr {
 	uint32_t on_failure; /* enum lsca_on_failure: when lscad goes away */
 	uint64_t off_evlog;
 	uint64_t off_events;
+	uint32_t interception; /* enum lsca_interception: what lscad asks for */
+	uint32_t reserved2;
 	/* shared, each on its own cache line */
 	_Alignas(64) _Atomic uint32_t daemon_state;
 	_Atomic int32_t worker_cpu;		       /* daemon: CPU its worker last ran on */
@@ -265,6 +279,8 @@ struct lsca_ring_hdr {
 	_Alignas(64) _Atomic uint32_t doorbell;	       /* futex word: bumped to wake */
 	_Alignas(64) _Atomic uint32_t cred_epoch;      /* client: bumped after set*id/capset */
 	_Atomic uint32_t umask;			       /* client: current umask */
+	/* client: the lsca_interception it got (display only, untrusted) */
+	_Atomic uint32_t client_interception;
 };
 
 #endif /* LSCA_PROTO_H */

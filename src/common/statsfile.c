@@ -18,7 +18,8 @@ int lsca_summary_write(const struct lsca_summary *s, const char *path)
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "lsca-stats 2\nclients %" PRIu64 "\n", s->clients);
+	fprintf(f, "lsca-stats 3\nclients %" PRIu64 "\ninterception %" PRIu64 " %" PRIu64 "\n",
+		s->clients, s->complete, s->entry);
 	for (unsigned i = 0; i < LSCA_NOPS; i++) {
 		const struct lsca_stat *o = &s->op[i];
 
@@ -48,7 +49,8 @@ int lsca_summary_read(struct lsca_summary *s, const char *path)
 		return -errno;
 	memset(s, 0, sizeof(*s));
 	if (fscanf(f, "lsca-stats %d clients %" SCNu64, &version, &s->clients) != 2 ||
-	    version != 2) {
+	    version != 3 ||
+	    fscanf(f, " interception %" SCNu64 " %" SCNu64, &s->complete, &s->entry) != 2) {
 		fclose(f);
 		return -EINVAL;
 	}

@@ -3,8 +3,9 @@
  * statsfile.h - the per-syscall summary lscad writes when it exits
  * (--stats-out) and `lscactl run` reads back to print.
  *
- *   lsca-stats 2
+ *   lsca-stats 3
  *   clients N
+ *   interception COMPLETE ENTRY       (processes that got each mode)
  *   NAME CALLS ERRORS DIRECT OBSERVED NANOSECONDS      (one line per syscall)
  */
 #ifndef LSCA_STATSFILE_H
@@ -17,6 +18,7 @@
 
 struct lsca_summary {
 	uint64_t clients;
+	uint64_t complete, entry; /* clients by enum lsca_interception they got */
 	struct lsca_stat op[LSCA_NOPS];
 };
 

@@ -77,7 +77,9 @@ enum lsca_sysflags {
 	X(chdir, LSCA_S_CWD, K(PATH))                                                              \
 	X(fchdir, LSCA_S_CWD, K(FD))                                                               \
 	X(copy_file_range, LSCA_S_CLIENT, K(FD), K(OFFSET), K(FD), K(OFFSET), K(INT), K(INT))      \
-	X(sendfile, LSCA_S_CLIENT, K(FD), K(FD), K(OFFSET), K(INT))
+	X(sendfile, LSCA_S_CLIENT, K(FD), K(FD), K(OFFSET), K(INT))                                \
+	/* approved by lscad, performed by the process; its rings bypass any agent */              \
+	X(io_uring_setup, LSCA_S_LOCAL, K(INT), K(INT))
 
 /* Dense index of each row, for per-call statistics. */
 enum lsca_op {

@@ -43,6 +43,12 @@ void summary_print(FILE *f, const struct lsca_summary *s)
 		"lsca: %" PRIu64 " process%s attached; proxied calls ran in lscad, observed "
 		"and direct ones in the process (observed ones were shown to lscad)\n",
 		s->clients, s->clients == 1 ? "" : "es");
+	if (s->complete || s->entry)
+		fprintf(f,
+			"interception: complete (%" PRIu64 " process%s), entry-points (%" PRIu64
+			" process%s)\n",
+			s->complete, s->complete == 1 ? "" : "es", s->entry,
+			s->entry == 1 ? "" : "es");
 	fprintf(f, "%-16s %10s %8s %10s %10s %10s %12s %10s\n", "syscall", "calls", "errors",
 		"proxied", "observed", "direct", "total ms", "mean us");
 	rule(f);

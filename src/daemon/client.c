@@ -23,6 +23,12 @@
 #define SO_PEERPIDFD 77
 #endif
 
+static uint32_t want_interception(const struct lscad *d)
+{
+	return d->plugins->cfg->interception == LSCAD_INTERCEPT_COMPLETE ? LSCA_INTERCEPT_COMPLETE
+									 : LSCA_INTERCEPT_ENTRY;
+}
+
 /* The answer to a hello; on success with the ring and the placement table. */
 static int send_welcome(int conn, uint32_t status, const char *reason, const int *fds)
 {
@@ -169,6 +175,7 @@ static int create_ring(struct client *c)
 	r->hdr = map;
 	atomic_store_explicit(&r->hdr->umask, c->creds.umask, memory_order_relaxed);
 	r->hdr->on_failure = d->set.on_failure;
+	r->hdr->interception = want_interception(d);
 	lsca_ring_init_hdr(r, d->set.spin_ns);
 	return 0;
 }
@@ -237,6 +244,16 @@ int client_attach(struct lscad *d, int conn, struct client **out)
 		send_welcome(conn, LSCA_WELCOME_VERSION, msg, NULL);
 		close(conn);
 		return -EPROTO;
+	}
+	if (hello.flags & LSCA_HELLO_PROBE) {
+		struct lsca_welcome w = {.magic = LSCA_PROTO_MAGIC,
+					 .version = LSCA_PROTO_VERSION,
+					 .status = LSCA_WELCOME_OK,
+					 .interception = want_interception(d)};
+
+		send(conn, &w, sizeof(w), MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(conn);
+		return -EAGAIN;
 	}
 	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0) {
 		close(conn);
@@ -331,8 +348,15 @@ static void fold_stats(struct client *c)
 	struct lscad *d = c->d;
 	const struct lsca_ring *r = &c->ring;
 
+	uint32_t mode = atomic_load_explicit(&r->hdr->client_interception, memory_order_relaxed);
+
 	pthread_mutex_lock(&d->stats_lock);
 	d->stats.clients++;
+	/* what the client says it got: display only */
+	if (mode == LSCA_INTERCEPT_COMPLETE)
+		d->stats.complete++;
+	else if (mode == LSCA_INTERCEPT_ENTRY)
+		d->stats.entry++;
 	for (uint32_t s = 0; s <= r->nslots; s++) {
 		const struct lsca_stat *row = lsca_ring_stats(r, s);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -429,6 +430,14 @@ static void shutdown_clients(struct lscad *d)
 		log_warn("%u worker(s) still busy at exit", atomic_load(&d->live));
 }
 
+/* Whether clients can get complete interception: the kernel answers
+ * PR_SYS_DISPATCH_OFF with EINVAL where it has no Syscall User Dispatch. */
+static bool sud_available(void)
+{
+	return prctl(59 /* PR_SET_SYSCALL_USER_DISPATCH */, 0 /* PR_SYS_DISPATCH_OFF */, 0, 0, 0) ==
+	       0;
+}
+
 /* An option given on the command line wins over the configuration. */
 #define UNSET (-1)
 
@@ -541,8 +550,10 @@ int main(int argc, char **argv)
 	cfg = d.plugins->cfg;
 	if (!control)
 		control = g_strdup(cfg->control_socket);
-	if (cfg->interception == LSCAD_INTERCEPT_COMPLETE)
-		log_warn("interception: complete is not available yet; clients use entry-points");
+	if (cfg->interception == LSCAD_INTERCEPT_COMPLETE && !sud_available())
+		log_warn("interception: complete needs Syscall User Dispatch (Linux >= 5.11, "
+			 "x86_64; arm64 where the kernel has it), which this kernel lacks; clients "
+			 "use entry-points");
 	atomic_store(&d.plugins_gen, 1);
 	placement_publish(&d, d.plugins);
 	lfd = listen_socket(d.set.socket_path);

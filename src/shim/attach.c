@@ -24,6 +24,7 @@
 #include "../common/fdpass.h"
 #include "../common/ring.h"
 #include "shim.h"
+#include "sud.h"
 
 struct shim shim = {.sock = -1};
 SHIM_TLS __thread int shim_depth;
@@ -109,6 +110,49 @@ static int check_daemon(int fd, pid_t *pid)
 	return -EPERM;
 }
 
+static void refuse_version(const struct lsca_welcome *w)
+{
+	char v[64];
+
+	snprintf(v, sizeof(v), "protocol %u, this shim %u", w->version, LSCA_PROTO_VERSION);
+	say_once("lsca: the daemon speaks %s: %s; running without LSCA\n", v, w->reason);
+	atomic_store(&shim.state, SHIM_DISABLED);
+}
+
+/* Which interception lscad wants, asked without attaching (LSCA_HELLO_PROBE):
+ * a process that lscad serves with entry points attaches, as ever, on its
+ * first call. */
+static uint32_t probe_interception(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct lsca_hello hello = {
+	    .magic = LSCA_PROTO_MAGIC, .version = LSCA_PROTO_VERSION, .flags = LSCA_HELLO_PROBE};
+	struct timeval tv = {.tv_sec = 5};
+	struct lsca_welcome w;
+	uint32_t r = LSCA_INTERCEPT_ENTRY;
+	pid_t dpid;
+	int fd, fds[LSCA_WELCOME_FDS] = {-1, -1};
+
+	memcpy(sa.sun_path, shim.socket_path, sizeof(shim.socket_path));
+	fd = (int)SYS3(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return r;
+	SYS5(SYS_setsockopt, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	SYS5(SYS_setsockopt, fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (SYS3(SYS_connect, fd, &sa, sizeof(sa)) == 0 && check_daemon(fd, &dpid) == 0 &&
+	    SYS3(SYS_sendto, fd, &hello, sizeof(hello)) >= 0 && recv_welcome(fd, &w, fds) == 0) {
+		if (w.version == LSCA_PROTO_VERSION && w.status == LSCA_WELCOME_OK)
+			r = w.interception;
+		else if (w.version != LSCA_PROTO_VERSION || w.status == LSCA_WELCOME_VERSION)
+			refuse_version(&w); /* as the attach would */
+	}
+	for (unsigned i = 0; i < LSCA_WELCOME_FDS; i++)
+		if (fds[i] >= 0)
+			SYS3(SYS_close, fds[i], 0, 0);
+	SYS3(SYS_close, fd, 0, 0);
+	return r;
+}
+
 static int do_attach(void)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -142,10 +186,7 @@ static int do_attach(void)
 	if (r < 0)
 		goto fail;
 	if (w.version != LSCA_PROTO_VERSION || w.status == LSCA_WELCOME_VERSION) {
-		char v[64];
-
-		snprintf(v, sizeof(v), "protocol %u, this shim %u", w.version, LSCA_PROTO_VERSION);
-		say_once("lsca: the daemon speaks %s: %s; running without LSCA\n", v, w.reason);
+		refuse_version(&w);
 		r = -EPROTO;
 		goto refused;
 	}
@@ -192,6 +233,10 @@ static int do_attach(void)
 	shim.on_failure = ((const struct lsca_ring_hdr *)map)->on_failure == LSCA_ON_FAILURE_DENY
 			      ? LSCA_ON_FAILURE_DENY
 			      : LSCA_ON_FAILURE_PASSTHROUGH;
+	if (!shim.interception)
+		shim.interception = ((const struct lsca_ring_hdr *)map)->interception;
+	atomic_store_explicit(&((struct lsca_ring_hdr *)map)->client_interception, sud_mode(),
+			      memory_order_relaxed);
 	/* with Yama, let the daemon take our fds (pidfd_getfd) */
 	sys(SYS_prctl, PR_SET_PTRACER, dpid, 0, 0, 0, 0);
 	shim.sock = move_high(fd);
@@ -333,9 +378,11 @@ void shim_umask_changed(mode_t mask)
 		atomic_store_explicit(&shim.ring->hdr->umask, mask & 0777, memory_order_release);
 }
 
-/* A forked child is another process: its own ring, its own daemon client. */
-static void atfork_child(void)
+/* A forked child is another process: its own ring, its own daemon client.
+ * Also run from the SIGSYS handler for a fork glibc did not make. */
+void shim_atfork_child(void)
 {
+	sud_after_fork();
 	if (shim.sock >= 0)
 		SYS3(SYS_close, shim.sock, 0, 0);
 	if (shim.ring)
@@ -369,6 +416,7 @@ static void shim_configure(void)
 	shim.secure = getauxval(AT_SECURE) != 0;
 	if (!shim.secure) {
 		const char *of = getenv("LSCA_ON_FAILURE");
+		const char *ic = getenv("LSCA_INTERCEPTION");
 
 		path = getenv("LSCA_SOCKET");
 		if (getenv("LSCA_DISABLE") && !strcmp(getenv("LSCA_DISABLE"), "1"))
@@ -376,15 +424,36 @@ static void shim_configure(void)
 		/* before the first attach tells us what lscad's config says */
 		if (of && !strcmp(of, "deny"))
 			shim.on_failure = LSCA_ON_FAILURE_DENY;
+		/* for tests: instead of what lscad's config asks for */
+		if (ic && !strcmp(ic, "complete"))
+			shim.interception = LSCA_INTERCEPT_COMPLETE;
+		else if (ic && !strcmp(ic, "entry-points"))
+			shim.interception = LSCA_INTERCEPT_ENTRY;
 	}
 	if (!path || !*path || strlen(path) >= sizeof(shim.socket_path))
 		path = LSCA_DEFAULT_SOCKET;
 	memcpy(shim.socket_path, path, strlen(path) + 1);
 	pthread_key_create(&slot_key, slot_release);
-	pthread_atfork(NULL, NULL, atfork_child);
+	pthread_atfork(NULL, NULL, shim_atfork_child);
 }
 
+/* Complete mode is lscad's to ask for, so where the kernel could give it,
+ * ask now, and attach now if so: a program whose calls all come from inside
+ * libc (stdio) would otherwise never reach an entry point, nor attach. */
 __attribute__((constructor)) static void shim_init(void)
 {
+	const struct lsca_ring *ring;
+
 	pthread_once(&configured, shim_configure);
+	if (shim.interception == LSCA_INTERCEPT_ENTRY || !sud_supported())
+		return;
+	/* another library's constructor may have attached us already */
+	if (!shim.interception && atomic_load(&shim.state) == SHIM_UNATTACHED)
+		shim.interception = probe_interception();
+	if (shim.interception != LSCA_INTERCEPT_COMPLETE)
+		return;
+	ring = shim_ring();
+	if (ring && shim.interception == LSCA_INTERCEPT_COMPLETE)
+		atomic_store_explicit(&ring->hdr->client_interception, sud_start(),
+				      memory_order_relaxed);
 }

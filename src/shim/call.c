@@ -20,14 +20,14 @@
 #include "../common/ring.h"
 #include "../common/sysdesc.h"
 #include "shim.h"
+#include "sud.h"
 
 static SHIM_TLS __thread uint32_t tls_seq;
 
+/* Our own syscall instruction: complete mode never dispatches it. */
 static long raw(long nr, const long *a)
 {
-	long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-
-	return r < 0 ? -errno : r;
+	return sud_raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 /* An address no user mapping can have: below mmap_min_addr's default, or
@@ -408,7 +408,7 @@ static const struct lsca_ring *ring_or_wait(void)
 	return shim_ring();
 }
 
-long shim_call(long nr, const long *a)
+long shim_call_raw(long nr, const long *a)
 {
 	const struct lsca_sysdesc *d = lsca_sysdesc(nr);
 	const struct lsca_ring *ring;
@@ -426,6 +426,7 @@ long shim_call(long nr, const long *a)
 		goto out;
 	}
 	shim_depth++;
+	sud_enter(); /* our own calls are not the program's */
 	t0 = lsca_now_ns();
 	ring = ring_or_wait();
 	if (!ring) {
@@ -435,6 +436,7 @@ long shim_call(long nr, const long *a)
 		else
 			r = unserved(d, a, &o);
 		shim_depth--;
+		sud_leave();
 		goto out;
 	}
 	slot = shim_slot(ring);
@@ -469,12 +471,20 @@ long shim_call(long nr, const long *a)
 	}
 	count(ring, slot, d->op, r, o.direct, observed, t0);
 	shim_depth--;
+	sud_leave();
 out:
+	/* futex and poll inside the shim must not show through */
+	errno = saved_errno;
+	return r;
+}
+
+long shim_call(long nr, const long *a)
+{
+	long r = shim_call_raw(nr, a);
+
 	if (r < 0 && r >= -4095) {
 		errno = (int)-r;
 		return -1;
 	}
-	/* futex and poll inside the shim must not show through */
-	errno = saved_errno;
 	return r;
 }

@@ -42,7 +42,8 @@ struct shim {
 	uint32_t on_failure;		      /* enum lsca_on_failure */
 	struct lsca_ring ring_buf[2];
 	unsigned ring_gen;
-	bool secure; /* AT_SECURE: ignore LSCA_*, trust only a root daemon */
+	bool secure;	       /* AT_SECURE: ignore LSCA_*, trust only a root daemon */
+	uint32_t interception; /* enum lsca_interception: LSCA_INTERCEPTION, else lscad's */
 	char socket_path[108];
 	_Atomic uint64_t slot_bits[SHIM_MAX_SLOTS / 64];
 	/* fds received for another thread's slot while we held the lock */
@@ -62,12 +63,17 @@ int shim_slot(const struct lsca_ring *ring);
 pid_t shim_tid(void);
 /* The daemon is gone mid-call: stop using the ring, re-attach later. */
 void shim_lost_daemon(void);
+/* A forked child is another client: forget the parent's ring. */
+void shim_atfork_child(void);
 /* Whether the daemon still serves us (asked while sleeping on a slot). */
 bool shim_alive(void *arg);
 
 /* A proxied call of syscall nr with normalised arguments; returns the
  * result, or -1 with errno set, exactly as the libc entry point would. */
 long shim_call(long nr, const long *args);
+/* The same, with the kernel's convention: the result or -errno, errno left
+ * alone (for the SIGSYS handler, which puts it in the return register). */
+long shim_call_raw(long nr, const long *args);
 
 /* Credential and umask changes, reported by their entry points. */
 void shim_creds_changed(void);
