@@ -1,38 +1,55 @@
 /* SPDX-License-Identifier: MIT */
 #include "ctl.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <gio/gio.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../common/control.h"
 
-#define DEFAULT_CONTROL	 "/run/lsca/control.sock"
-#define EXIT_REFUSED	 1
-#define EXIT_USAGE	 2
-#define EXIT_UNREACHABLE 3
+#ifndef LSCA_LIBDIR
+#define LSCA_LIBDIR "/usr/lib64"
+#endif
 
-struct ctl_opts {
-	const char *control;
-	bool json;
-};
-
-/* --control PATH (or $LSCA_CONTROL) and --json, common to every verb. */
-static int parse(int argc, char **argv, const char *verb, struct ctl_opts *o)
+int ctl_parse(int argc, char **argv, const char *verb, const char *usage, unsigned allow,
+	      struct ctl_opts *o)
 {
 	static const struct option opts[] = {{"control", required_argument, NULL, 'c'},
 					     {"json", no_argument, NULL, 'j'},
+					     {"reset", no_argument, NULL, 'r'},
+					     {"now", no_argument, NULL, 'n'},
+					     {"force", no_argument, NULL, 'f'},
+					     {"root", required_argument, NULL, 'R'},
+					     {"file", required_argument, NULL, 'F'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
+	static const struct {
+		int c;
+		unsigned flag;
+	} flags[] = {{'r', CTL_OPT_RESET}, {'n', CTL_OPT_NOW},	{'f', CTL_OPT_FORCE},
+		     {'R', CTL_OPT_ROOT},  {'F', CTL_OPT_FILE}, {'c', CTL_OPT_CONTROL}};
 	int c;
 
-	o->control = getenv("LSCA_CONTROL") ? getenv("LSCA_CONTROL") : DEFAULT_CONTROL;
-	o->json = false;
+	*o = (struct ctl_opts){.control = getenv("LSCA_CONTROL") ? getenv("LSCA_CONTROL")
+								 : CTL_DEFAULT_CONTROL};
 	optind = 1;
+	opterr = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+			if (flags[i].c == c && !(allow & flags[i].flag)) {
+				fprintf(stderr, "lscactl %s: unrecognized option '%s'\n", verb,
+					argv[optind - 1]);
+				return -CTL_EXIT_USAGE;
+			}
 		switch (c) {
 		case 'c':
 			o->control = optarg;
@@ -40,21 +57,43 @@ static int parse(int argc, char **argv, const char *verb, struct ctl_opts *o)
 		case 'j':
 			o->json = true;
 			break;
+		case 'r':
+			o->reset = true;
+			break;
+		case 'n':
+			o->now = true;
+			break;
+		case 'f':
+			o->force = true;
+			break;
+		case 'R':
+			o->root = optarg;
+			break;
+		case 'F':
+			o->file = optarg;
+			break;
 		case 'h':
-			printf("Usage: lscactl %s [--control PATH] [--json]\n", verb);
+			printf("Usage: lscactl %s\n", usage);
 			return 0;
 		default:
-			return -EXIT_USAGE;
+			return -CTL_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "lscactl %s: unexpected argument '%s'\n", verb, argv[optind]);
-		return -EXIT_USAGE;
-	}
+	o->args = argv + optind;
+	o->nargs = argc - optind;
 	return 1;
 }
 
-static GVariant *call(const struct ctl_opts *o, const char *method, const char *type)
+int ctl_no_args(const struct ctl_opts *o, const char *verb)
+{
+	if (o->nargs == 0)
+		return 0;
+	fprintf(stderr, "lscactl %s: unexpected argument '%s'\n", verb, o->args[0]);
+	return -CTL_EXIT_USAGE;
+}
+
+GVariant *ctl_call_quiet(const struct ctl_opts *o, const char *method, const char *type,
+			 char **error)
 {
 	GError *err = NULL;
 	char *addr = g_strdup_printf("unix:path=%s", o->control);
@@ -67,18 +106,26 @@ static GVariant *call(const struct ctl_opts *o, const char *method, const char *
 		v = g_dbus_connection_call_sync(
 		    conn, NULL, LSCA_CONTROL_PATH, LSCA_CONTROL_INTERFACE, method, NULL,
 		    G_VARIANT_TYPE(type), G_DBUS_CALL_FLAGS_NONE, 60000, NULL, &err);
-	if (!v) {
-		fprintf(stderr, "lscactl: cannot reach lscad at %s: %s\n", o->control,
-			err ? err->message : "?");
-		g_clear_error(&err);
-	}
+	if (!v && error)
+		*error = g_strdup(err ? err->message : "no answer");
+	g_clear_error(&err);
 	if (conn)
 		g_object_unref(conn);
 	return v;
 }
 
-/* A JSON string (the message may hold quotes and newlines). */
-static void json_str(const char *s)
+GVariant *ctl_call(const struct ctl_opts *o, const char *method, const char *type)
+{
+	char *err = NULL;
+	GVariant *v = ctl_call_quiet(o, method, type, &err);
+
+	if (!v)
+		fprintf(stderr, "lscactl: cannot reach lscad at %s: %s\n", o->control, err);
+	g_free(err);
+	return v;
+}
+
+void ctl_json_str(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -96,23 +143,50 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+int ctl_find_shim(char *buf, size_t len)
+{
+	char self[PATH_MAX], p[PATH_MAX], *dir;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	const char *rel[] = {"%s/../lib/liblsca-shim.so", "%s/../lib64/liblsca-shim.so"};
+
+	if (n < 0)
+		return -errno;
+	self[n] = '\0';
+	dir = dirname(self);
+	/* an uninstalled lscactl: the shim of its build tree */
+	for (unsigned i = 0; i < 2; i++) {
+		char real[PATH_MAX];
+
+		snprintf(p, sizeof(p), rel[i], dir);
+		if (access(p, R_OK) == 0 && realpath(p, real) && strlen(real) < len) {
+			memcpy(buf, real, strlen(real) + 1);
+			return 0;
+		}
+	}
+	if (strlen(LSCA_LIBDIR "/liblsca-shim.so") >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, LSCA_LIBDIR "/liblsca-shim.so", sizeof(LSCA_LIBDIR "/liblsca-shim.so"));
+	return 0;
+}
+
 int ctl_reload(int argc, char **argv)
 {
 	struct ctl_opts o;
 	const char *msg;
 	gboolean ok;
 	GVariant *v;
-	int r = parse(argc, argv, "reload", &o);
+	int r = ctl_parse(argc, argv, "reload", "reload [--control PATH] [--json]", CTL_OPT_CONTROL,
+			  &o);
 
-	if (r <= 0)
+	if (r <= 0 || (r = ctl_no_args(&o, "reload")) < 0)
 		return -r;
-	v = call(&o, "Reload", "(bs)");
+	v = ctl_call(&o, "Reload", "(bs)");
 	if (!v)
-		return EXIT_UNREACHABLE;
+		return CTL_EXIT_UNREACHABLE;
 	g_variant_get(v, "(b&s)", &ok, &msg);
 	if (o.json) {
 		printf("{\"reloaded\": %s, \"message\": ", ok ? "true" : "false");
-		json_str(msg);
+		ctl_json_str(msg);
 		printf("}\n");
 	} else if (ok) {
 		printf("lscad reloaded its configuration and plugins\n%s", msg);
@@ -123,7 +197,7 @@ int ctl_reload(int argc, char **argv)
 			msg);
 	}
 	g_variant_unref(v);
-	return ok ? 0 : EXIT_REFUSED;
+	return ok ? 0 : CTL_EXIT_REFUSED;
 }
 
 int ctl_plugins(int argc, char **argv)
@@ -135,13 +209,14 @@ int ctl_plugins(int argc, char **argv)
 	gboolean broken;
 	GVariant *v;
 	bool first = true;
-	int r = parse(argc, argv, "plugins", &o);
+	int r = ctl_parse(argc, argv, "plugins", "plugins [--control PATH] [--json]",
+			  CTL_OPT_CONTROL, &o);
 
-	if (r <= 0)
+	if (r <= 0 || (r = ctl_no_args(&o, "plugins")) < 0)
 		return -r;
-	v = call(&o, "Plugins", "(a(sssuub))");
+	v = ctl_call(&o, "Plugins", "(a(sssuub))");
 	if (!v)
-		return EXIT_UNREACHABLE;
+		return CTL_EXIT_UNREACHABLE;
 	g_variant_get(v, "(a(sssuub))", &it);
 	if (o.json)
 		printf("[");
@@ -152,13 +227,13 @@ int ctl_plugins(int argc, char **argv)
 				   &broken)) {
 		if (o.json) {
 			printf("%s{\"name\": ", first ? "" : ", ");
-			json_str(name);
+			ctl_json_str(name);
 			printf(", \"version\": ");
-			json_str(version);
+			ctl_json_str(version);
 			printf(", \"abi\": \"%u.%u\", \"handlers\": %u, \"disabled\": %s, "
 			       "\"path\": ",
 			       abi >> 16, abi & 0xffff, handlers, broken ? "true" : "false");
-			json_str(path);
+			ctl_json_str(path);
 			printf("}");
 		} else {
 			printf("%-16s %-10s %u.%-4u %8u %-8s  %s\n", name, version, abi >> 16,
@@ -170,5 +245,49 @@ int ctl_plugins(int argc, char **argv)
 		printf("]\n");
 	g_variant_iter_free(it);
 	g_variant_unref(v);
+	return 0;
+}
+
+int ctl_write_atomic(const char *path, const char *content, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(content), done = 0;
+	char *dir;
+	int fd, dfd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.lscactl.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (done < len) {
+		ssize_t n = write(fd, content + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		done += (size_t)n;
+	}
+	/* the new content is on disk before its name is */
+	if (!r && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
+		r = -errno;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r) {
+		unlink(tmp);
+		return r;
+	}
+	/* and the rename too */
+	dir = dirname(tmp);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include "../common/proto.h"
 #include "../common/ring.h"
 #include "creds.h"
+#include "status.h"
 
 struct lscad;
 
@@ -48,6 +49,7 @@ struct client {
 	_Atomic int refs; /* the main loop's and the worker's */
 	_Atomic bool stop;
 	unsigned watch_sock, watch_pid; /* GLib sources */
+	struct lsca_lat lat;		/* its worker's measurements (status.h) */
 };
 
 /* Handshake on a freshly accepted connection (the hello is readable):

@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "../common/control.h"
+#include "client.h"
 #include "loader.h"
 #include "log.h"
 #include "lscad.h"
+#include "status.h"
 
 static GDBusServer *server;
 static GDBusNodeInfo *introspection;
@@ -54,6 +56,105 @@ static GVariant *plugins_list(struct lscad *d)
 	return g_variant_new("(a(sssuub))", &b);
 }
 
+/* Per syscall with calls, busiest first; at most max rows. */
+static GVariant *stats_rows(struct lscad *d, unsigned max, struct lsca_stat *total)
+{
+	static struct status_table t; /* main loop only; too big for the stack */
+	unsigned order[LSCA_NOPS] = {0}, n = 0;
+	GVariantBuilder b;
+
+	status_collect(d, &t);
+	*total = (struct lsca_stat){0};
+	for (unsigned op = 0; op < LSCA_NOPS; op++) {
+		if (!t.op[op].calls)
+			continue;
+		total->calls += t.op[op].calls;
+		total->errors += t.op[op].errors;
+		total->direct += t.op[op].direct;
+		total->observed += t.op[op].observed;
+		total->ns += t.op[op].ns;
+		/* insertion: a few dozen rows */
+		unsigned i = n++;
+		for (; i > 0 && t.op[order[i - 1]].calls < t.op[op].calls; i--)
+			order[i] = order[i - 1];
+		order[i] = op;
+	}
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a(sttttttt)"));
+	for (unsigned i = 0; i < n && i < max; i++) {
+		const struct lsca_stat *o = &t.op[order[i]];
+
+		g_variant_builder_add(&b, "(sttttttt)", lsca_sysdesc_op(order[i])->name, o->calls,
+				      o->errors, o->direct, o->observed, o->ns,
+				      status_percentile(t.lat[order[i]], 0.50),
+				      status_percentile(t.lat[order[i]], 0.99));
+	}
+	return g_variant_builder_end(&b);
+}
+
+#define TOP_SYSCALLS 8
+
+static GVariant *status_dict(struct lscad *d)
+{
+	struct plugin_set *s = lscad_plugins(d);
+	const char *cfg = s->cfg->file ? s->cfg->file : "";
+	struct lsca_stat total;
+	GVariant *top = stats_rows(d, TOP_SYSCALLS, &total);
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "version", g_variant_new_string(LSCA_VERSION));
+	g_variant_builder_add(&b, "{sv}", "pid", g_variant_new_uint32((guint32)getpid()));
+	g_variant_builder_add(&b, "{sv}", "uptime", g_variant_new_uint64(status_uptime_s()));
+	g_variant_builder_add(&b, "{sv}", "config", g_variant_new_string(cfg));
+	g_variant_builder_add(&b, "{sv}", "interception",
+			      g_variant_new_string(status_interception(d)));
+	g_variant_builder_add(&b, "{sv}", "plugins", g_variant_new_uint32(s->n));
+	g_variant_builder_add(&b, "{sv}", "workers", g_variant_new_uint32(atomic_load(&d->live)));
+	g_variant_builder_add(&b, "{sv}", "clients", g_variant_new_uint32(d->nclients));
+	g_variant_builder_add(&b, "{sv}", "calls_per_second", g_variant_new_double(status_rate()));
+	g_variant_builder_add(&b, "{sv}", "calls", g_variant_new_uint64(total.calls));
+	g_variant_builder_add(&b, "{sv}", "proxied",
+			      g_variant_new_uint64(total.calls - total.direct - total.observed));
+	g_variant_builder_add(&b, "{sv}", "observed", g_variant_new_uint64(total.observed));
+	g_variant_builder_add(&b, "{sv}", "direct", g_variant_new_uint64(total.direct));
+	g_variant_builder_add(&b, "{sv}", "errors", g_variant_new_uint64(total.errors));
+	g_variant_builder_add(&b, "{sv}", "top", top);
+	plugin_set_unref(s);
+	return g_variant_new("(a{sv})", &b);
+}
+
+static const char *client_interception(const struct client *c)
+{
+	/* what the shim says it got: display only */
+	switch (atomic_load_explicit(&c->ring.hdr->client_interception, memory_order_relaxed)) {
+	case LSCA_INTERCEPT_COMPLETE:
+		return "complete";
+	case LSCA_INTERCEPT_ENTRY:
+		return "entry-points";
+	default:
+		return "";
+	}
+}
+
+static GVariant *clients_list(struct lscad *d)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a(ussusssstu)"));
+	for (const struct client *c = d->clients; c; c = c->next) {
+		/* a worker may turn a client direct-only at any call */
+		bool direct = __atomic_load_n(&c->direct_only, __ATOMIC_RELAXED);
+		const char *why = __atomic_load_n(&c->why_direct, __ATOMIC_RELAXED);
+
+		g_variant_builder_add(&b, "(ussusssstu)", (guint32)c->pid, c->comm, c->exe,
+				      (guint32)c->creds.ruid, c->unit ? c->unit : "",
+				      direct ? "direct-only" : "proxy", direct && why ? why : "",
+				      client_interception(c), status_client_calls(c),
+				      status_client_inflight(c));
+	}
+	return g_variant_new("(a(ussusssstu))", &b);
+}
+
 static void on_call(GDBusConnection *conn, const gchar *sender, const gchar *path,
 		    const gchar *iface, const gchar *method, GVariant *params,
 		    GDBusMethodInvocation *inv, gpointer data)
@@ -74,6 +175,20 @@ static void on_call(GDBusConnection *conn, const gchar *sender, const gchar *pat
 		free(why);
 	} else if (!g_strcmp0(method, "Plugins")) {
 		g_dbus_method_invocation_return_value(inv, plugins_list(d));
+	} else if (!g_strcmp0(method, "Status")) {
+		g_dbus_method_invocation_return_value(inv, status_dict(d));
+	} else if (!g_strcmp0(method, "Clients")) {
+		g_dbus_method_invocation_return_value(inv, clients_list(d));
+	} else if (!g_strcmp0(method, "Stats")) {
+		struct lsca_stat total;
+		GVariant *rows = stats_rows(d, LSCA_NOPS, &total);
+
+		g_dbus_method_invocation_return_value(
+		    inv, g_variant_new("(t@a(sttttttt))", status_since_reset_s(), rows));
+	} else if (!g_strcmp0(method, "ResetStats")) {
+		status_reset(d);
+		log_info("control: statistics reset");
+		g_dbus_method_invocation_return_value(inv, NULL);
 	} else {
 		g_dbus_method_invocation_return_error(
 		    inv, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD, "no method %s", method);

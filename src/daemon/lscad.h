@@ -18,6 +18,7 @@
 #include "creds.h"
 #include "dispatch.h"
 #include "loader.h"
+#include "status.h"
 
 struct client;
 struct lscad;
@@ -56,6 +57,7 @@ struct lscad {
 	_Atomic unsigned live; /* clients not freed yet, detached ones included */
 	pthread_mutex_t stats_lock;
 	struct lsca_summary stats; /* folded in as clients detach */
+	struct lsca_lat lat;	   /* lscad-measured latency, folded likewise */
 };
 
 #endif /* LSCA_LSCAD_H */

@@ -28,6 +28,7 @@
 #include "loader.h"
 #include "log.h"
 #include "lscad.h"
+#include "status.h"
 
 #define LSCAD_VERSION "0.1.0"
 
@@ -117,6 +118,7 @@ static gboolean on_hello(gint fd, GIOCondition cond, gpointer data)
 	/* a client is gone when its socket hangs up or its process exits */
 	c->watch_sock = g_unix_fd_add(c->sock, G_IO_HUP | G_IO_ERR, on_client_gone, c);
 	c->watch_pid = g_unix_fd_add(c->pidfd, G_IO_IN, on_client_gone, c);
+	status_kick(d);
 	return G_SOURCE_REMOVE;
 }
 
@@ -568,6 +570,7 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGHUP, on_hup, &d);
 	if (control_start(&d, control) < 0)
 		log_warn("lscactl cannot reach this lscad; SIGHUP still reloads it");
+	status_start(&d);
 	/* ready: the plugins are loaded and the socket listens */
 	sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%d", d.set.socket_path,
 		   (int)getpid());

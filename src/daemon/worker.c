@@ -107,6 +107,7 @@ static int serve(struct worker *w, uint32_t i)
 	struct exec_ctx ectx = {.c = c, .slot = i};
 	struct lsca_resp resp = {0};
 	struct lsca_req req;
+	uint64_t t0 = lsca_now_ns();
 	int err;
 
 	/* the one read of the request: everything below uses the copy */
@@ -140,6 +141,9 @@ static int serve(struct worker *w, uint32_t i)
 	resp.ret = dispatch_run(w->set->dispatch, &call, w->states, exec_call, &ectx);
 	w->unflushed |= dispatch_chain_len(w->set->dispatch, call.nr) > 0;
 	resp.flags = ectx.resp_flags;
+	/* p50/p99 of what lscad executed; a call handed back runs elsewhere */
+	if (!(resp.flags & (LSCA_RESP_DIRECT | LSCA_RESP_LOCAL)))
+		lsca_lat_add(&c->lat, desc->op, lsca_now_ns() - t0);
 done:
 	memcpy(&slot->resp, &resp, sizeof(resp));
 	lsca_slot_complete(slot);
@@ -195,6 +199,8 @@ static bool observe_one(struct worker *w, uint32_t len)
 	call.name = d->name;
 	if (ev->ret >= -4095) /* else no call could have returned it */
 		dispatch_observe(w->set->dispatch, &call, w->states, (long)ev->ret);
+	if (!(ev->flags & LSCA_EV_PROXIED)) /* a proxied one was measured here */
+		lsca_lat_add(&w->c->lat, d->op, ev->latency_ns);
 	return true;
 }
 
@@ -372,6 +378,7 @@ static void *worker_main(void *arg)
 	/* what the client posted before it went is still in the ring */
 	drain_events(&w, lsca_now_ns());
 out:
+	status_lat_fold(d, &c->lat);
 	flush_plugins(&w);
 	plugin_set_client_gone(w.set, &c->info, w.states);
 	plugin_set_unref_deferred(w.set);
