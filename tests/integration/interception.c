@@ -11,7 +11,9 @@
  *                               making calls during a blocking read
  *   interception uring          io_uring_setup through syscall()
  */
+#ifndef _GNU_SOURCE /* the build defines it too */
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
