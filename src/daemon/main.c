@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <glib.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,7 +267,9 @@ int lscad_reload(struct lscad *d, char **why)
 	struct plugin_set *n, *old;
 	unsigned gen = atomic_load(&d->plugins_gen) + 1;
 
-	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s", config_path ? config_path : "defaults");
+	/* MONOTONIC_USEC: systemd >= 253 matches the reload it asked for */
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=reloading %s",
+		   (uint64_t)(g_get_monotonic_time()), config_path ? config_path : "defaults");
 	cfg = read_config(why);
 	/* an admin who breaks a plugin's section keeps the running set */
 	n = cfg ? plugin_set_load(cfg, gen, true, why) : NULL;
@@ -294,6 +297,24 @@ int lscad_reload(struct lscad *d, char **why)
 		 n->n);
 	sd_notifyf(0, "READY=1\nSTATUS=serving on %s", d->set.socket_path);
 	return 0;
+}
+
+/* systemd's watchdog (WatchdogSec=): pinged from the main loop at half the
+ * period, so a wedged control plane stops the pings and gets lscad
+ * restarted. */
+static gboolean on_watchdog(gpointer data)
+{
+	(void)data;
+	sd_notify(0, "WATCHDOG=1");
+	return G_SOURCE_CONTINUE;
+}
+
+static void watchdog_start(void)
+{
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000)
+		g_timeout_add((guint)(usec / 2000), on_watchdog, NULL);
 }
 
 static gboolean on_hup(gpointer data)
@@ -568,6 +589,7 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, on_quit, NULL);
 	g_unix_signal_add(SIGINT, on_quit, NULL);
 	g_unix_signal_add(SIGHUP, on_hup, &d);
+	watchdog_start();
 	if (control_start(&d, control) < 0)
 		log_warn("lscactl cannot reach this lscad; SIGHUP still reloads it");
 	status_start(&d);
