@@ -18,7 +18,8 @@ as_root() {
 if command -v apt-get >/dev/null; then
 	pkgs=(gcc make cmake pkg-config libglib2.0-dev libsystemd-dev check libyaml-dev
 		strace python3 util-linux coreutils tar findutils clang-format clang-tidy cppcheck
-		gcc-aarch64-linux-gnu qemu-user git curl sqlite3)
+		gcc-aarch64-linux-gnu qemu-user git curl sqlite3
+		rpm rpmlint cpio debootstrap systemd-container) # the RPM and its systemd test
 	missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -31,7 +32,8 @@ if command -v apt-get >/dev/null; then
 	fi
 elif command -v dnf >/dev/null; then
 	pkgs=(gcc make cmake pkgconf-pkg-config glib2-devel systemd-devel check-devel libyaml-devel
-		libtsan strace python3 util-linux coreutils tar findutils git curl sqlite)
+		libtsan strace python3 util-linux coreutils tar findutils git curl sqlite
+		rpm-build cpio) # the RPM (the systemd e2e test needs debootstrap: skipped here)
 	missing=()
 	for p in "${pkgs[@]}"; do
 		rpm -q "$p" >/dev/null 2>&1 || missing+=("$p")
