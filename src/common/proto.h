@@ -49,7 +49,7 @@
 #include <stdint.h>
 
 #define LSCA_PROTO_MAGIC   0x4c534341u /* "LSCA" */
-#define LSCA_PROTO_VERSION 3u
+#define LSCA_PROTO_VERSION 4u
 
 #define LSCA_DEFAULT_SOCKET "/run/lsca/lscad.sock"
 #define LSCA_MAX_ARGS	    6
@@ -155,6 +155,10 @@ enum lsca_resp_flags {
 	LSCA_RESP_FD = 1u << 1,	     /* result fd follows on the socket (lsca_fdmsg) */
 	LSCA_RESP_REGULAR = 1u << 2, /* fd is a regular file: a full chunk may continue */
 	LSCA_RESP_LOCAL = 1u << 3,   /* approved: the shim performs it in-process */
+	LSCA_RESP_MORE = 1u << 4,    /* a short write to a blocking pipe or socket: the
+				      * shim writes the rest itself (it may wait) */
+	LSCA_RESP_SIGPIPE = 1u << 5, /* the kernel would have sent SIGPIPE: the shim
+				      * raises it in the calling thread */
 };
 
 struct lsca_resp {

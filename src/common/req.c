@@ -13,8 +13,13 @@ int lsca_req_encode(const struct lsca_sysdesc *d, const long *a, struct lsca_slo
 	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
 		size_t n;
 
+		if ((d->kinds[i] == LSCA_A_INBUF || d->kinds[i] == LSCA_A_OUTBUF) &&
+		    i + 1 >= LSCA_MAX_ARGS)
+			return -EINVAL; /* a buffer's length is the next argument */
 		switch (d->kinds[i]) {
 		case LSCA_A_PATH:
+			if (!a[i])
+				return -EFAULT; /* the kernel's answer, from the process */
 			n = strlen((const char *)a[i]) + 1;
 			if (n > cap - off)
 				return -ENOSPC;
@@ -22,9 +27,28 @@ int lsca_req_encode(const struct lsca_sysdesc *d, const long *a, struct lsca_slo
 			req->args[i] = off;
 			off += (uint32_t)n;
 			break;
+		case LSCA_A_INBUF:
+			n = (size_t)a[i + 1];
+			if (n > cap - off)
+				return -ENOSPC;
+			if (n && !a[i])
+				return -EFAULT;
+			if (n)
+				memcpy(data + off, (const void *)a[i], n);
+			req->args[i] = off;
+			off += (uint32_t)n;
+			break;
+		case LSCA_A_OUTBUF:
+			/* at most a slot's worth: a getdents64 or readlink
+			 * that gets less answers with less, as it may */
+			req->args[i] = 0;
+			req->args[i + 1] = (size_t)a[i + 1] < cap ? (uint64_t)a[i + 1] : cap;
+			i++;
+			break;
+		case LSCA_A_NONE:
 		case LSCA_A_STAT:
 		case LSCA_A_STATX:
-			req->args[i] = 0;
+			req->args[i] = 0; /* never a client address */
 			break;
 		default:
 			req->args[i] = (uint64_t)a[i];

@@ -18,8 +18,10 @@
 #include "sysdesc.h"
 
 /* Fill a slot and its data area (capacity cap) for a call without chunked
- * buffers: paths are copied in, struct outputs get offset 0, the rest
- * passes as is. Returns 0, or -ENOSPC when the inputs do not fit. */
+ * buffers: paths and input buffers are copied in, outputs get offset 0 (an
+ * output buffer at most cap bytes), pointers lscad never sees (kind NONE)
+ * are 0, the rest passes as is. Returns 0, or -ENOSPC when the inputs do
+ * not fit. */
 int lsca_req_encode(const struct lsca_sysdesc *d, const long *args, struct lsca_slot *s,
 		    unsigned char *data, uint32_t cap);
 

@@ -36,48 +36,93 @@ enum lsca_argkind {
 	LSCA_A_STAT = LSCA_ARG_STAT,	 /* struct stat out */
 	LSCA_A_STATX = LSCA_ARG_STATX,	 /* struct statx out */
 	LSCA_A_OFFSET = LSCA_ARG_OFFSET, /* loff_t * in/out: watch-only calls */
+	/* LSCA_A_NONE between arguments: a pointer lscad never sees (it is 0
+	 * in the request); only the process uses it */
 };
 
 enum lsca_sysflags {
-	LSCA_S_STREAM = 1u << 0, /* may block on a pipe/socket/tty: direct unless regular */
+	LSCA_S_STREAM = 1u << 0, /* may block on a pipe or socket: lscad never waits */
 	LSCA_S_NEWFD = 1u << 1,	 /* returns a new fd for the client */
 	LSCA_S_LOCAL = 1u << 2,	 /* the daemon approves, the client performs (close) */
 	LSCA_S_CWD = 1u << 3,	 /* changes the cwd: daemon follows, client performs */
 	LSCA_S_CHUNK = 1u << 4,	 /* buffer larger than a slot is split into chunks */
 	LSCA_S_POS = 1u << 5,	 /* positional: argument 3 is the file offset */
 	LSCA_S_CLIENT = 1u << 6, /* always runs in the client; lscad can only watch it */
+	LSCA_S_CANCEL = 1u << 7, /* a cancellation point of libc (fcntl: F_SETLKW only) */
+	LSCA_S_NOADDR = 1u << 8, /* proxied only without a peer address (arguments 4, 5) */
 };
 
 #define K(x) LSCA_A_##x
 /*   name        flags                                    arguments */
 #define LSCA_SYSCALLS(X)                                                                           \
-	X(read, LSCA_S_STREAM | LSCA_S_CHUNK, K(FD), K(OUTBUF), K(LEN))                            \
-	X(write, LSCA_S_STREAM | LSCA_S_CHUNK, K(FD), K(INBUF), K(LEN))                            \
-	X(pread64, LSCA_S_CHUNK | LSCA_S_POS, K(FD), K(OUTBUF), K(LEN), K(INT))                    \
-	X(pwrite64, LSCA_S_CHUNK | LSCA_S_POS, K(FD), K(INBUF), K(LEN), K(INT))                    \
-	X(readv, LSCA_S_STREAM | LSCA_S_CHUNK, K(FD), K(IOVOUT), K(LEN))                           \
-	X(writev, LSCA_S_STREAM | LSCA_S_CHUNK, K(FD), K(IOVIN), K(LEN))                           \
-	X(preadv, LSCA_S_CHUNK | LSCA_S_POS, K(FD), K(IOVOUT), K(LEN), K(INT), K(INT))             \
-	X(pwritev, LSCA_S_CHUNK | LSCA_S_POS, K(FD), K(IOVIN), K(LEN), K(INT), K(INT))             \
+	X(read, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL, K(FD), K(OUTBUF), K(LEN))            \
+	X(write, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL, K(FD), K(INBUF), K(LEN))            \
+	X(pread64, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL, K(FD), K(OUTBUF), K(LEN), K(INT))    \
+	X(pwrite64, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL, K(FD), K(INBUF), K(LEN), K(INT))    \
+	X(readv, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL, K(FD), K(IOVOUT), K(LEN))           \
+	X(writev, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL, K(FD), K(IOVIN), K(LEN))           \
+	X(preadv, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL, K(FD), K(IOVOUT), K(LEN), K(INT),     \
+	  K(INT))                                                                                  \
+	X(pwritev, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL, K(FD), K(IOVIN), K(LEN), K(INT),     \
+	  K(INT))                                                                                  \
 	X(lseek, 0, K(FD), K(INT), K(INT))                                                         \
-	X(close, LSCA_S_LOCAL, K(FD))                                                              \
+	X(close, LSCA_S_LOCAL | LSCA_S_CANCEL, K(FD))                                              \
 	X(fstat, 0, K(FD), K(STAT))                                                                \
 	X(newfstatat, 0, K(DIRFD), K(PATH), K(STAT), K(INT))                                       \
 	X(statx, 0, K(DIRFD), K(PATH), K(INT), K(INT), K(STATX))                                   \
-	X(openat, LSCA_S_NEWFD, K(DIRFD), K(PATH), K(INT), K(INT))                                 \
+	X(openat, LSCA_S_NEWFD | LSCA_S_CANCEL, K(DIRFD), K(PATH), K(INT), K(INT))                 \
 	X(faccessat, 0, K(DIRFD), K(PATH), K(INT))                                                 \
 	X(faccessat2, 0, K(DIRFD), K(PATH), K(INT), K(INT))                                        \
 	X(unlinkat, 0, K(DIRFD), K(PATH), K(INT))                                                  \
 	X(mkdirat, 0, K(DIRFD), K(PATH), K(INT))                                                   \
 	X(renameat2, 0, K(DIRFD), K(PATH), K(DIRFD), K(PATH), K(INT))                              \
-	X(fsync, 0, K(FD))                                                                         \
-	X(fdatasync, 0, K(FD))                                                                     \
+	X(fsync, LSCA_S_CANCEL, K(FD))                                                             \
+	X(fdatasync, LSCA_S_CANCEL, K(FD))                                                         \
 	X(truncate, 0, K(PATH), K(INT))                                                            \
 	X(ftruncate, 0, K(FD), K(INT))                                                             \
 	X(chdir, LSCA_S_CWD, K(PATH))                                                              \
 	X(fchdir, LSCA_S_CWD, K(FD))                                                               \
 	X(copy_file_range, LSCA_S_CLIENT, K(FD), K(OFFSET), K(FD), K(OFFSET), K(INT), K(INT))      \
 	X(sendfile, LSCA_S_CLIENT, K(FD), K(FD), K(OFFSET), K(INT))                                \
+	/* names and fds of the file-system family */                                              \
+	X(readlinkat, 0, K(DIRFD), K(PATH), K(OUTBUF), K(LEN))                                     \
+	X(symlinkat, 0, K(PATH), K(DIRFD), K(PATH))                                                \
+	X(linkat, 0, K(DIRFD), K(PATH), K(DIRFD), K(PATH), K(INT))                                 \
+	X(fchmodat, 0, K(DIRFD), K(PATH), K(INT))                                                  \
+	X(fchownat, 0, K(DIRFD), K(PATH), K(INT), K(INT), K(INT))                                  \
+	X(mknodat, 0, K(DIRFD), K(PATH), K(INT), K(INT))                                           \
+	X(fchmod, 0, K(FD), K(INT))                                                                \
+	X(fchown, 0, K(FD), K(INT), K(INT))                                                        \
+	X(fallocate, 0, K(FD), K(INT), K(INT), K(INT))                                             \
+	X(flock, 0, K(FD), K(INT))                                                                 \
+	X(getdents64, 0, K(FD), K(OUTBUF), K(LEN))                                                 \
+	/* sockets: data on a connected socket is proxied, the rest is approved by                 \
+	 * lscad and performed by the process (see docs/interception.md) */                        \
+	X(sendto, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL | LSCA_S_NOADDR, K(FD), K(INBUF),   \
+	  K(LEN), K(INT))                                                                          \
+	X(recvfrom, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL | LSCA_S_NOADDR, K(FD),           \
+	  K(OUTBUF), K(LEN), K(INT))                                                               \
+	X(shutdown, 0, K(FD), K(INT))                                                              \
+	X(socket, LSCA_S_LOCAL, K(INT), K(INT), K(INT))                                            \
+	X(socketpair, LSCA_S_LOCAL, K(INT), K(INT), K(INT))                                        \
+	X(bind, LSCA_S_LOCAL, K(FD), K(INBUF), K(LEN))                                             \
+	X(listen, LSCA_S_LOCAL, K(FD), K(INT))                                                     \
+	X(connect, LSCA_S_LOCAL | LSCA_S_CANCEL, K(FD), K(INBUF), K(LEN))                          \
+	X(accept, LSCA_S_LOCAL | LSCA_S_CANCEL, K(FD))                                             \
+	X(accept4, LSCA_S_LOCAL | LSCA_S_CANCEL, K(FD), K(NONE), K(NONE), K(INT))                  \
+	X(getsockname, LSCA_S_LOCAL, K(FD))                                                        \
+	X(getpeername, LSCA_S_LOCAL, K(FD))                                                        \
+	X(getsockopt, LSCA_S_LOCAL, K(FD), K(INT), K(INT))                                         \
+	X(setsockopt, LSCA_S_LOCAL, K(FD), K(INT), K(INT), K(INBUF), K(LEN))                       \
+	X(sendmsg, LSCA_S_LOCAL | LSCA_S_CANCEL, K(FD), K(NONE), K(INT))                           \
+	X(recvmsg, LSCA_S_LOCAL | LSCA_S_CANCEL, K(FD), K(NONE), K(INT))                           \
+	/* the process's own fd table */                                                           \
+	X(pipe2, LSCA_S_LOCAL, K(NONE), K(INT))                                                    \
+	X(dup, LSCA_S_LOCAL, K(FD))                                                                \
+	X(dup3, LSCA_S_LOCAL, K(FD), K(FD), K(INT))                                                \
+	X(fcntl, LSCA_S_LOCAL | LSCA_S_CANCEL, K(FD), K(INT), K(INT))                              \
+	X(ioctl, LSCA_S_LOCAL, K(FD), K(INT), K(INT))                                              \
+	X(close_range, LSCA_S_LOCAL, K(INT), K(INT), K(INT))                                       \
 	/* approved by lscad, performed by the process; its rings bypass any agent */              \
 	X(io_uring_setup, LSCA_S_LOCAL, K(INT), K(INT))
 

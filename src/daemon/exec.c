@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -113,6 +115,79 @@ static void follow_cwd(struct client *c)
 	c->cwd_ino = st.st_ino;
 }
 
+/* send/recv flags lscad serves; others (MSG_OOB, MSG_WAITALL, MSG_TRUNC,
+ * MSG_ERRQUEUE...) wait, or answer differently: the client runs those */
+#define SEND_SERVED (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)
+#define RECV_SERVED (MSG_DONTWAIT | MSG_PEEK | MSG_CMSG_CLOEXEC)
+
+/* Whether lscad may move the bytes of a socket call on fd: not where the
+ * peer would learn who sent them (AF_UNIX carries the sender's pid and
+ * ids, netlink its port), nor a datagram a chunk could split or cut. */
+static bool socket_servable(struct exec_ctx *x, int fd, bool out, size_t len)
+{
+	int dom = 0, type = 0, lowat = 1;
+	socklen_t l = sizeof(int);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0)
+		return false;
+	if (dom != AF_INET && dom != AF_INET6 && (out || dom != AF_UNIX))
+		return false;
+	if (type != SOCK_STREAM)
+		return len < x->c->ring.data_size;
+	/* a receiver that waits for more than one byte */
+	return out || (getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, &l) == 0 && lowat <= 1);
+}
+
+/* read, write, send and recv on a pipe or socket: lscad moves what can
+ * move without waiting (RWF_NOWAIT, MSG_DONTWAIT) and never waits. A
+ * call that would wait goes back to the client, which waits in its own
+ * kernel call: its signals interrupt or restart it as SA_RESTART says,
+ * pthread_cancel reaches it, and no worker is held. A blocking client
+ * never sees EAGAIN. */
+static long stream_call(struct exec_ctx *x, const struct lsca_sysdesc *d, const long *a, int fd,
+			const struct stat *st)
+{
+	bool out = d->kinds[1] == LSCA_A_INBUF,
+	     sock = d->nr == __NR_sendto || d->nr == __NR_recvfrom;
+	long cflags = sock ? a[3] : 0, r;
+	struct iovec iov = {.iov_base = (void *)a[1], .iov_len = (size_t)a[2]};
+	int fl = fcntl(fd, F_GETFL);
+	bool nonblock = (fl & O_NONBLOCK) || (cflags & MSG_DONTWAIT);
+
+	if (sock && !S_ISSOCK(st->st_mode))
+		return -ENOTSOCK;
+	if (fl < 0 || (d->kinds[1] != LSCA_A_INBUF && d->kinds[1] != LSCA_A_OUTBUF))
+		return go_direct(x); /* readv/writev: served on regular files only */
+	if (S_ISSOCK(st->st_mode)) {
+		if ((cflags & ~(out ? SEND_SERVED : RECV_SERVED)) ||
+		    !socket_servable(x, fd, out, iov.iov_len))
+			return go_direct(x);
+		r = out ? send(fd, iov.iov_base, iov.iov_len,
+			       (int)cflags | MSG_DONTWAIT | MSG_NOSIGNAL)
+			: recv(fd, iov.iov_base, iov.iov_len, (int)cflags | MSG_DONTWAIT);
+	} else if (S_ISFIFO(st->st_mode) && !(fl & O_DIRECT)) {
+		/* O_DIRECT: a packet pipe, whose packets a chunk could cut */
+		r = out ? pwritev2(fd, &iov, 1, -1, RWF_NOWAIT)
+			: preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+	} else {
+		/* a terminal (job control), a device, an eventfd or signalfd
+		 * (lscad's own signals): only the client's call is right */
+		return go_direct(x);
+	}
+	if (r < 0)
+		r = -errno;
+	/* EOPNOTSUPP: a kernel without RWF_NOWAIT on pipes */
+	if ((r == -EAGAIN && !nonblock) || r == -EOPNOTSUPP)
+		return go_direct(x);
+	if (r == -EPIPE && out && !(cflags & MSG_NOSIGNAL))
+		x->resp_flags |= LSCA_RESP_SIGPIPE;
+	/* a blocking writer would have waited for room for the rest */
+	if (out && r >= 0 && (size_t)r < iov.iov_len && !nonblock)
+		x->resp_flags |= LSCA_RESP_MORE;
+	return r;
+}
+
 /* A path that the kernel would resolve against the cwd. */
 static bool relative_to_cwd(const struct lsca_sysdesc *d, const long *a)
 {
@@ -131,7 +206,7 @@ long exec_call(struct lsca_call *call, void *arg)
 	int fetched[LSCA_MAX_ARGS], nfetched = 0, first_fd = -1;
 	struct iovec iov;
 	long a[LSCA_MAX_ARGS], r;
-	struct stat st;
+	struct stat st, first_st;
 
 	x->call = call;
 	if (d->flags & LSCA_S_CLIENT)
@@ -172,8 +247,18 @@ long exec_call(struct lsca_call *call, void *arg)
 				goto out;
 			}
 			a[i] = fetched[nfetched++] = (int)r;
-			if (first_fd < 0)
+			/* a procfs file checks at read time whether its
+			 * reader may look at a process (/proc/PID/wchan,
+			 * readlink of /proc/PID/exe): lscad's workers may
+			 * look at every one (CAP_SYS_PTRACE) */
+			if (fstat((int)r, &st) < 0 || st.st_dev == c->d->proc_dev) {
+				r = go_direct(x);
+				goto out;
+			}
+			if (first_fd < 0) {
 				first_fd = (int)r;
+				first_st = st;
+			}
 			break;
 		case LSCA_A_IOVIN:
 		case LSCA_A_IOVOUT:
@@ -186,10 +271,9 @@ long exec_call(struct lsca_call *call, void *arg)
 			break;
 		}
 	}
-	if (d->flags & LSCA_S_STREAM) {
-		/* pipes, sockets and ttys may block: served in the client */
-		if (first_fd >= 0 && (fstat(first_fd, &st) < 0 || !S_ISREG(st.st_mode))) {
-			r = go_direct(x);
+	if ((d->flags & LSCA_S_STREAM) && first_fd >= 0) {
+		if (!S_ISREG(first_st.st_mode)) {
+			r = stream_call(x, d, a, first_fd, &first_st);
 			goto out;
 		}
 		x->resp_flags |= LSCA_RESP_REGULAR;
@@ -226,6 +310,10 @@ long exec_call(struct lsca_call *call, void *arg)
 			real = creds_enter_real(&c->creds);
 		}
 		r = resolve_call(&nr, a, &rs);
+		/* a walk that ends on procfs: see the fd arguments above */
+		for (int i = 0; r == 0 && i < rs.nfds; i++)
+			if (fstat(rs.fds[i], &st) == 0 && st.st_dev == c->d->proc_dev)
+				r = RESOLVE_HERE;
 		if (r == 0) {
 			r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 			if (r < 0)
@@ -239,9 +327,14 @@ long exec_call(struct lsca_call *call, void *arg)
 			goto out;
 		}
 	} else {
+		/* flock would wait for the lock: only the client may */
+		if (d->nr == __NR_flock)
+			a[1] |= LOCK_NB;
 		r = syscall(d->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		if (r < 0)
 			r = -errno;
+		if (d->nr == __NR_flock && r == -EWOULDBLOCK && !(call->args[1] & LOCK_NB))
+			r = go_direct(x);
 	}
 	if (d->flags & LSCA_S_NEWFD) {
 		r = finish_openat(x, r);
@@ -293,10 +386,17 @@ static const struct follow_rule follow_rules[] = {
     {__NR_unlinkat, -1, 0, false},
     {__NR_mkdirat, -1, 0, false},
     {__NR_renameat2, -1, 0, false},
+    {__NR_readlinkat, -1, 0, false},
+    {__NR_symlinkat, -1, 0, false},
+    {__NR_mknodat, -1, 0, false},
+    {__NR_fchmodat, -1, 0, true},
+    {__NR_fchownat, 4, AT_SYMLINK_NOFOLLOW, true},
 };
 
 static bool follows_last(const struct lsca_call *call)
 {
+	if (call->nr == __NR_linkat)
+		return (call->args[4] & AT_SYMLINK_FOLLOW) != 0; /* the inverse bit */
 	for (unsigned i = 0; i < sizeof(follow_rules) / sizeof(follow_rules[0]); i++) {
 		const struct follow_rule *f = &follow_rules[i];
 

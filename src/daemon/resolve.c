@@ -87,6 +87,22 @@ static int whole(long a[6], int d, int p, int f, long valid, long nofollow, stru
 	return 0;
 }
 
+/* The file the walk found, named by our own fd link, for calls that have
+ * no AT_EMPTY_PATH (chmod, truncate) or need a capability with it (link):
+ * a[p] becomes /proc/self/fd/N, and a[d] (if any) AT_FDCWD. */
+static int via_proc(long a[6], int d, int p, struct resolve *rs)
+{
+	if (!rs->nfds)
+		return 0; /* no walk: the kernel answers the empty path */
+	snprintf(rs->buf[0], sizeof(rs->buf[0]), "/proc/self/fd/%d", rs->fds[rs->nfds - 1]);
+	if (access("/proc/self/fd", F_OK) < 0)
+		return RESOLVE_HERE; /* a chroot without /proc */
+	if (d >= 0)
+		a[d] = AT_FDCWD;
+	a[p] = (long)rs->buf[0];
+	return 0;
+}
+
 /* The parent: a[d]/a[p] become the parent directory's fd and the last
  * component, trailing slashes kept (the kernel reads them as before). */
 static int parent(long a[6], int d, int p, struct resolve *rs, char *buf)
@@ -144,14 +160,44 @@ int resolve_call(long *nr, long a[6], struct resolve *rs)
 		if (a[1] < 0)
 			return -EINVAL; /* before the walk, as the kernel does */
 		r = whole(a, -1, 0, -1, 0, 0, rs);
+		return r ? r : via_proc(a, -1, 0, rs); /* no truncateat */
+	case __NR_fchmodat:
+		r = whole(a, 0, 1, -1, 0, 0, rs);
+		return r ? r : via_proc(a, 0, 1, rs); /* no AT_EMPTY_PATH */
+	case __NR_fchownat:
+		return whole(a, 0, 1, 4, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW,
+			     rs);
+	case __NR_readlinkat:
+		/* the link itself, never followed: readlinkat(fd, "") */
+		a[4] = AT_SYMLINK_NOFOLLOW;
+		r = whole(a, 0, 1, 4, AT_SYMLINK_NOFOLLOW, AT_SYMLINK_NOFOLLOW, rs);
+		a[4] = 0;
 		if (r == 0 && rs->nfds) {
-			/* no truncateat: our own fd, by a link only we can mean */
-			snprintf(rs->buf[0], sizeof(rs->buf[0]), "/proc/self/fd/%d", rs->fds[0]);
-			a[0] = (long)rs->buf[0];
-			if (access("/proc/self/fd", F_OK) < 0)
-				return RESOLVE_HERE; /* a chroot without /proc */
+			struct stat st;
+
+			/* readlinkat(fd, "") says ENOENT for anything else */
+			if (fstat(rs->fds[0], &st) < 0)
+				return -errno;
+			if (!S_ISLNK(st.st_mode))
+				return -EINVAL;
 		}
 		return r;
+	case __NR_linkat:
+		/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH: the kernel's
+		 * own check, in the client */
+		if (a[4] & ~AT_SYMLINK_FOLLOW)
+			return a[4] & AT_EMPTY_PATH ? RESOLVE_HERE : 0;
+		a[4] ^= AT_SYMLINK_FOLLOW; /* whole() speaks of not following */
+		r = whole(a, 0, 1, 4, AT_SYMLINK_FOLLOW, AT_SYMLINK_FOLLOW, rs);
+		/* the walk found it: the link of our fd to it is followed */
+		a[4] = AT_SYMLINK_FOLLOW;
+		if (r == 0)
+			r = via_proc(a, 0, 1, rs);
+		return r ? r : parent(a, 2, 3, rs, rs->buf[1]);
+	case __NR_symlinkat:
+		return parent(a, 1, 2, rs, rs->buf[0]);
+	case __NR_mknodat:
+		return parent(a, 0, 1, rs, rs->buf[0]);
 	case __NR_unlinkat:
 		return a[2] & ~AT_REMOVEDIR ? 0 : parent(a, 0, 1, rs, rs->buf[0]);
 	case __NR_mkdirat:

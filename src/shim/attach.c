@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -338,17 +339,54 @@ static void slot_release(void *v)
 		atomic_fetch_and(&shim.slot_bits[i / 64], ~(1ull << (i % 64)));
 }
 
-void shim_lost_daemon(void)
+/* Stop using ring (NULL: the current one) and its socket; attach again
+ * after delay_ns. A thread still waiting on an older ring must not take
+ * down the attachment that replaced it. */
+static void forget_ring(const struct lsca_ring *ring, bool close_sock, uint64_t delay_ns)
 {
 	int expect = SHIM_ATTACHED;
 
 	/* the old mapping stays: other threads may still be reading it */
-	if (atomic_compare_exchange_strong(&shim.state, &expect, SHIM_ATTACHING)) {
-		SYS3(SYS_close, shim.sock, 0, 0);
-		shim.sock = -1;
-		atomic_store(&shim.retry_at, lsca_now_ns() + RETRY_NS / 10);
-		atomic_store(&shim.state, SHIM_FAILED);
+	if (!atomic_compare_exchange_strong(&shim.state, &expect, SHIM_ATTACHING))
+		return;
+	if (ring && ring != shim.ring) {
+		atomic_store(&shim.state, SHIM_ATTACHED);
+		return;
 	}
+	if (close_sock)
+		SYS3(SYS_close, shim.sock, 0, 0);
+	shim.sock = -1;
+	atomic_store(&shim.retry_at, lsca_now_ns() + delay_ns);
+	atomic_store(&shim.state, SHIM_FAILED);
+}
+
+void shim_lost_daemon(void)
+{
+	forget_ring(NULL, true, RETRY_NS / 10);
+}
+
+void shim_lost_ring(const struct lsca_ring *ring)
+{
+	forget_ring(ring, true, RETRY_NS / 10);
+}
+
+void shim_fds_touched(long nr, const long *a)
+{
+	int s = shim.sock;
+	bool gone = false;
+
+	if (s < 0)
+		return;
+	if (nr == __NR_close)
+		gone = (int)a[0] == s;
+	else if (nr == __NR_dup3)
+		gone = (int)a[1] == s;
+	else if (nr == __NR_close_range)
+		gone = (unsigned)a[0] <= (unsigned)s && (unsigned)s <= (unsigned)a[1] &&
+		       !(a[2] & CLOSE_RANGE_CLOEXEC);
+	/* the number is not ours any more: forget it, attach again now */
+	if (gone)
+		forget_ring(NULL, false, 0);
 }
 
 bool shim_alive(void *arg)

@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -23,11 +25,37 @@
 #include "sud.h"
 
 static SHIM_TLS __thread uint32_t tls_seq;
+static SHIM_TLS __thread bool tls_entry; /* called from an entry point, not a SIGSYS */
 
 /* Our own syscall instruction: complete mode never dispatches it. */
 static long raw(long nr, const long *a)
 {
 	return sud_raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* Whether a call is a cancellation point of libc: fcntl only when it
+ * waits for a lock. */
+static bool cancel_point(const struct lsca_sysdesc *d, const long *a)
+{
+	if (!tls_entry || !(d->flags & LSCA_S_CANCEL))
+		return false;
+	return d->nr != __NR_fcntl || a[1] == F_SETLKW || a[1] == F_OFD_SETLKW;
+}
+
+/* Run the call in this thread. One that may wait is a cancellation point
+ * as libc's own wrapper is: pthread_cancel() reaches a thread waiting in
+ * it (the slot is not ours by then: lscad answered, or never saw it). */
+static long run_here(const struct lsca_sysdesc *d, const long *a)
+{
+	int old;
+	long r;
+
+	if (!cancel_point(d, a))
+		return raw(d->nr, a);
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
+	r = raw(d->nr, a);
+	pthread_setcanceltype(old, &old);
+	return r;
 }
 
 /* An address no user mapping can have: below mmap_min_addr's default, or
@@ -44,6 +72,9 @@ static bool never_mapped(long p)
  * (guarded): lscad decides, then hands it back. */
 static bool must_run_here(const struct lsca_sysdesc *d, const long *a, bool guarded)
 {
+	/* sendto/recvfrom with an address: lscad does not carry it */
+	if ((d->flags & LSCA_S_NOADDR) && (a[4] || a[5]))
+		return true;
 	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
 		switch (d->kinds[i]) {
 		case LSCA_A_PATH:
@@ -136,19 +167,21 @@ static long recv_fd(uint32_t slot, uint32_t seq, bool cloexec)
 
 /* How a call ended up being served. */
 struct outcome {
-	bool direct; /* it ran here, lscad never saw it */
-	bool post;   /* lscad's watchers get it from us (see LSCA_PLACE_WATCHED) */
-	bool here;   /* lscad handed it back: it ran here */
+	bool direct;  /* it ran here, lscad never saw it */
+	bool post;    /* lscad's watchers get it from us (see LSCA_PLACE_WATCHED) */
+	bool here;    /* lscad handed it back: it ran here */
+	bool sigpipe; /* the kernel would have signalled the caller */
 };
 
 /* lscad is not there to serve a call: the config's on_failure decides.
  * Releasing an fd never gains anything, so close always runs. */
 static long unserved(const struct lsca_sysdesc *d, const long *a, struct outcome *o)
 {
-	if (shim.on_failure == LSCA_ON_FAILURE_DENY && !(d->flags & LSCA_S_LOCAL))
+	if (shim.on_failure == LSCA_ON_FAILURE_DENY && d->nr != __NR_close &&
+	    d->nr != __NR_close_range)
 		return -EIO;
 	o->direct = true;
-	return raw(d->nr, a);
+	return run_here(d, a);
 }
 
 /* Submit the filled slot and wait. Returns 0 with *resp, or -EPIPE when
@@ -157,7 +190,7 @@ static int roundtrip(const struct lsca_ring *ring, struct lsca_slot *s, struct l
 {
 	lsca_slot_submit(ring, s);
 	if (lsca_slot_wait(ring, s, ring->hdr->spin_ns, shim_alive, (void *)ring) < 0) {
-		shim_lost_daemon();
+		shim_lost_ring(ring);
 		return -EPIPE;
 	}
 	memcpy(resp, &s->resp, sizeof(*resp));
@@ -173,11 +206,11 @@ static long finish(const struct lsca_sysdesc *d, const long *a, const struct lsc
 		/* handed back (a pipe, a tty, procfs): its watchers see it
 		 * when we post it, with our result */
 		o->post = o->here = true;
-		return raw(d->nr, a);
+		return run_here(d, a);
 	}
 	if (resp->flags & LSCA_RESP_LOCAL) {
-		o->post = true;	      /* its watchers see our result */
-		return raw(d->nr, a); /* approved; only we can close or chdir */
+		o->post = true;	       /* its watchers see our result */
+		return run_here(d, a); /* approved; only we can close, dup or chdir */
 	}
 	if ((resp->flags & LSCA_RESP_FD) && resp->ret == 0) {
 		o->post = true; /* the fd number is ours to tell */
@@ -198,13 +231,25 @@ static long call_once(const struct lsca_ring *ring, uint32_t slot, const struct 
 
 	if (lsca_req_encode(d, a, s, data, ring->data_size) < 0) {
 		o->direct = true;
-		return raw(d->nr, a);
+		return run_here(d, a);
 	}
 	s->seq = seq;
 	if (roundtrip(ring, s, &resp) < 0)
 		return unserved(d, a, o);
 	r = finish(d, a, &resp, slot, seq, o);
-	if (r == 0 && !(resp.flags & (LSCA_RESP_LOCAL | LSCA_RESP_DIRECT)))
+	if (r < 0 || (resp.flags & (LSCA_RESP_LOCAL | LSCA_RESP_DIRECT)))
+		return r;
+	for (unsigned i = 0; i + 1 < LSCA_MAX_ARGS; i++) {
+		size_t cap =
+		    (size_t)a[i + 1] < ring->data_size ? (size_t)a[i + 1] : ring->data_size;
+
+		if (d->kinds[i] != LSCA_A_OUTBUF)
+			continue;
+		if ((size_t)r > cap)
+			return -EIO; /* a daemon that lies: never overrun the caller */
+		memcpy((void *)a[i], data, (size_t)r);
+	}
+	if (r == 0)
 		for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
 			if (d->kinds[i] == LSCA_A_STAT || d->kinds[i] == LSCA_A_STATX)
 				memcpy((void *)a[i], data, lsca_argkind_size(d->kinds[i]));
@@ -234,6 +279,20 @@ static void iov_copy(const struct iovec *iov, int cnt, size_t pos, unsigned char
 	}
 }
 
+/* lscad moved part of a write to a blocking pipe or socket, and the rest
+ * would have had to wait for room: it goes from here, waiting as the
+ * native call would (a signal then ends it with what was written). */
+static long write_rest(const struct lsca_sysdesc *d, const long *a, size_t done, size_t total)
+{
+	long b[LSCA_MAX_ARGS], r;
+
+	memcpy(b, a, sizeof(b));
+	b[1] += (long)done;
+	b[2] = (long)(total - done);
+	r = run_here(d, b);
+	return r < 0 ? (long)done : (long)done + r;
+}
+
 /* read/write and friends: the buffer travels through the slot in chunks of
  * at most the slot's data size. A chunk that comes back short ends the call
  * (as a short read or write would); a full read chunk continues only on a
@@ -255,14 +314,14 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 		cnt = (int)a[2];
 		if (cnt < 0 || cnt > IOV_MAX || (cnt && !iov)) {
 			o->direct = true; /* the kernel's EINVAL/EFAULT */
-			return raw(d->nr, a);
+			return run_here(d, a);
 		}
 		total = 0;
 		for (int i = 0; i < cnt; i++) {
 			if (iov[i].iov_len > SSIZE_MAX - total ||
 			    (iov[i].iov_len && never_mapped((long)iov[i].iov_base))) {
 				o->direct = true;
-				return raw(d->nr, a);
+				return run_here(d, a);
 			}
 			total += iov[i].iov_len;
 		}
@@ -281,7 +340,8 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 		s->args[0] = (uint64_t)a[0];
 		s->args[1] = 0;
 		s->args[2] = chunk;
-		s->args[3] = (d->flags & LSCA_S_POS) ? (uint64_t)(a[3] + (long)done) : 0;
+		/* the offset, or send/recv flags; never an address */
+		s->args[3] = (uint64_t)((d->flags & LSCA_S_POS) ? a[3] + (long)done : a[3]);
 		s->args[4] = 0;
 		s->args[5] = 0;
 		s->data_len = in ? (uint32_t)chunk : 0;
@@ -290,12 +350,15 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 			return done ? (long)done : unserved(d, a, o);
 		}
 		if (resp.flags & LSCA_RESP_DIRECT) {
-			/* nothing moved yet: the whole call runs here */
+			/* a write goes on here where lscad would wait; if
+			 * nothing moved yet, the whole call runs here */
 			if (done)
-				return (long)done;
+				return k == LSCA_A_INBUF ? write_rest(d, a, done, total)
+							 : (long)done;
 			o->post = o->here = true;
-			return raw(d->nr, a);
+			return run_here(d, a);
 		}
+		o->sigpipe |= (resp.flags & LSCA_RESP_SIGPIPE) != 0;
 		r = resp.ret;
 		if (r < 0)
 			return done ? (long)done : r;
@@ -304,6 +367,8 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 		if (!in)
 			iov_copy(iov, cnt, done, data, (size_t)r, false);
 		done += (size_t)r;
+		if ((resp.flags & LSCA_RESP_MORE) && k == LSCA_A_INBUF && done < total)
+			return write_rest(d, a, done, total);
 		/* a full read chunk goes on where the native call would not
 		 * have stopped: a regular file, or a positional read */
 		if ((size_t)r < chunk ||
@@ -332,7 +397,7 @@ static void post(const struct lsca_ring *ring, uint32_t slot, const struct lsca_
 	len = (len + 7) & ~(size_t)7;
 	while (!(ev = lsca_evlog_reserve(ring, slot, (uint32_t)len, &advance)))
 		if (lsca_evlog_wait_room(ring, slot, shim_alive, (void *)ring) < 0) {
-			shim_lost_daemon();
+			shim_lost_ring(ring);
 			return; /* nobody to tell any more */
 		}
 	*ev = (struct lsca_event){.len = (uint32_t)len,
@@ -420,9 +485,12 @@ long shim_call_raw(long nr, const long *a)
 	uint64_t t0;
 	long r;
 
+	/* acts on a pending cancellation, as libc's wrapper does */
+	if (d && cancel_point(d, a))
+		pthread_testcancel();
 	/* re-entered (a signal handler, our own helpers): run it here */
 	if (!d || shim_depth) {
-		r = raw(nr, a);
+		r = d ? run_here(d, a) : raw(nr, a);
 		goto out;
 	}
 	shim_depth++;
@@ -432,7 +500,7 @@ long shim_call_raw(long nr, const long *a)
 	if (!ring) {
 		/* refused for good (wrong daemon, LSCA_DISABLE): plain calls */
 		if (atomic_load(&shim.state) == SHIM_DISABLED)
-			r = raw(nr, a);
+			r = run_here(d, a);
 		else
 			r = unserved(d, a, &o);
 		shim_depth--;
@@ -443,21 +511,21 @@ long shim_call_raw(long nr, const long *a)
 	place = atomic_load_explicit(&shim.place->place[nr], memory_order_relaxed);
 	if (slot < 0 || (place & LSCA_PLACE_MASK) == LSCA_PLACE_DIRECT) {
 		o.direct = true;
-		r = raw(nr, a);
+		r = run_here(d, a);
 	} else if ((place & LSCA_PLACE_MASK) == LSCA_PLACE_OBSERVE) {
 		/* offsets as they were when the call started */
 		for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
 			if (d->kinds[i] == LSCA_A_OFFSET)
 				offsets[i] =
 				    a[i] && !never_mapped(a[i]) ? *(const int64_t *)a[i] : -1;
-		r = raw(nr, a);
+		r = run_here(d, a);
 		observed = o.post = true;
 	} else if (d->flags & LSCA_S_CLIENT) {
 		o.direct = true; /* lscad cannot run it, nobody watches it */
-		r = raw(nr, a);
+		r = run_here(d, a);
 	} else if (must_run_here(d, a, place & LSCA_PLACE_GUARDED)) {
 		o.direct = true;
-		r = raw(nr, a);
+		r = run_here(d, a);
 	} else if (d->flags & LSCA_S_CHUNK) {
 		r = call_chunked(ring, (uint32_t)slot, d, a, &o);
 	} else {
@@ -470,8 +538,18 @@ long shim_call_raw(long nr, const long *a)
 		o.direct = true; /* handed back, and nobody watches it */
 	}
 	count(ring, slot, d->op, r, o.direct, observed, t0);
+	if (d->flags & LSCA_S_LOCAL)
+		shim_fds_touched(nr, a); /* the program may have closed our socket */
 	shim_depth--;
 	sud_leave();
+	if (o.sigpipe) {
+		/* lscad ignores SIGPIPE: the signal the kernel would have
+		 * sent this thread, before the call returns */
+		static const long none[LSCA_MAX_ARGS];
+		long k[LSCA_MAX_ARGS] = {raw(__NR_getpid, none), shim_tid(), SIGPIPE};
+
+		raw(__NR_tgkill, k);
+	}
 out:
 	/* futex and poll inside the shim must not show through */
 	errno = saved_errno;
@@ -480,7 +558,12 @@ out:
 
 long shim_call(long nr, const long *a)
 {
-	long r = shim_call_raw(nr, a);
+	bool outer = tls_entry;
+	long r;
+
+	tls_entry = true;
+	r = shim_call_raw(nr, a);
+	tls_entry = outer;
 
 	if (r < 0 && r >= -4095) {
 		errno = (int)-r;

@@ -56,6 +56,18 @@ static void __attribute__((noreturn)) open_fail(void)
 #define NOCHK	       (void)0
 #define CHK_LEN(n, bl) ((n) > (bl) ? __chk_fail() : (void)0)
 #define CHK_OPEN(f)    (__OPEN_NEEDS_MODE(f) ? open_fail() : (void)0)
+/* libc's own function for a form the syscall row does not have */
+#define LIBC_IF(cond, sym, args)                                                                   \
+	if (cond) {                                                                                \
+		static __typeof__(sym) *real_;                                                     \
+		if (!real_)                                                                        \
+			real_ = (__typeof__(sym) *)dlsym(RTLD_NEXT, #sym);                         \
+		if (!real_) {                                                                      \
+			errno = ENOSYS;                                                            \
+			return -1;                                                                 \
+		}                                                                                  \
+		return real_ args;                                                                 \
+	}
 #define CHK_VER(v)                                                                                 \
 	if ((v) < 0 || (v) > STAT_VER_MAX) {                                                       \
 		errno = EINVAL;                                                                    \
@@ -102,6 +114,11 @@ static void __attribute__((noreturn)) open_fail(void)
 
 #define HAND_ENTRY(sym) /* written out below */
 
+/* only ever passed on: <sys/socket.h> would declare them with glibc's
+ * transparent unions */
+struct sockaddr;
+struct msghdr;
+
 #include "entries.def"
 
 /* Not an identity, but the daemon creates files with the process's umask. */
@@ -145,4 +162,74 @@ EXPORT int prctl(int option, ...)
 	if (r >= 0 && prctl_reshapes(option))
 		shim_creds_changed();
 	return (int)r;
+}
+
+/* dup2(fd, fd) is not dup3's EINVAL: it checks fd and returns it */
+EXPORT int dup2(int o, int n)
+{
+	long a[6] = {o, n, 0};
+
+	if (o == n)
+		return syscall(SYS_fcntl, o, F_GETFD) < 0 ? -1 : n;
+	return (int)shim_call(__NR_dup3, a);
+}
+
+/* One argument, an int or a pointer, as libc's variadic fcntl reads it.
+ * F_GETOWN is libc's own: it answers through F_GETOWN_EX, since the raw
+ * call cannot return a process group (a negative number) as a result. */
+static int fcntl_call(const char *sym, int fd, int cmd, long arg)
+{
+	static int (*real_)(int, int, ...);
+	long a[6] = {fd, cmd, arg};
+
+	if (cmd != F_GETOWN)
+		return (int)shim_call(__NR_fcntl, a);
+	if (!real_)
+		real_ = (int (*)(int, int, ...))dlsym(RTLD_NEXT, sym);
+	if (!real_) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real_(fd, cmd);
+}
+
+#define FCNTL_ENTRY(sym)                                                                           \
+	EXPORT int sym(int fd, int cmd, ...)                                                       \
+	{                                                                                          \
+		va_list ap_;                                                                       \
+		long arg_;                                                                         \
+		va_start(ap_, cmd);                                                                \
+		arg_ = va_arg(ap_, long);                                                          \
+		va_end(ap_);                                                                       \
+		return fcntl_call(#sym, fd, cmd, arg_);                                            \
+	}
+FCNTL_ENTRY(fcntl)
+FCNTL_ENTRY(fcntl64)
+
+EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	long a[6] = {fd, (long)req};
+
+	va_start(ap, req);
+	a[2] = va_arg(ap, long);
+	va_end(ap);
+	return (int)shim_call(__NR_ioctl, a);
+}
+
+/* close_range through lscad (its handlers see it, and the shim sees its
+ * socket go); libc's own walk of /proc/self/fd without close_range. */
+EXPORT void closefrom(int lo)
+{
+	static void (*real_)(int);
+	long a[6] = {lo < 0 ? 0 : lo, (long)~0u, 0};
+
+	if (shim_call(__NR_close_range, a) == 0 || errno != ENOSYS)
+		return;
+	if (!real_)
+		real_ = (void (*)(int))dlsym(RTLD_NEXT, "closefrom");
+	if (real_) {
+		real_(lo);
+		shim_fds_touched(__NR_close_range, a);
+	}
 }

@@ -63,6 +63,11 @@ int shim_slot(const struct lsca_ring *ring);
 pid_t shim_tid(void);
 /* The daemon is gone mid-call: stop using the ring, re-attach later. */
 void shim_lost_daemon(void);
+/* The same, unless ring is no longer the one in use. */
+void shim_lost_ring(const struct lsca_ring *ring);
+/* After close/dup3/close_range (args as made): if the program closed or
+ * replaced the shim's socket, attach again on the next call. */
+void shim_fds_touched(long nr, const long *args);
 /* A forked child is another client: forget the parent's ring. */
 void shim_atfork_child(void);
 /* Whether the daemon still serves us (asked while sleeping on a slot). */
