@@ -334,8 +334,8 @@ int client_attach(struct lscad *d, int conn, struct client **out)
 	close(c->memfd);
 	c->memfd = -1;
 	if (c->direct_only)
-		log_info("pid %d (%s) attached, calls stay direct: %s", (int)c->pid, c->comm,
-			 c->why_direct);
+		log_debug("pid %d (%s) attached, calls stay direct: %s", (int)c->pid, c->comm,
+			  c->why_direct);
 	else
 		log_debug("pid %d (%s) attached, uid %u", (int)c->pid, c->comm,
 			  (unsigned)c->creds.ruid);
