@@ -29,10 +29,8 @@
 
 struct shim shim = {.sock = -1};
 SHIM_TLS __thread int shim_depth;
-static SHIM_TLS __thread int tls_slot = -1;
-static SHIM_TLS __thread pid_t tls_tid;	       /* this thread, for lscad */
-static SHIM_TLS __thread const void *tls_told; /* the ring mapping we told our tid */
-static pthread_key_t slot_key;
+static SHIM_TLS __thread int tls_slot;	/* the slot this thread had last */
+static SHIM_TLS __thread pid_t tls_tid; /* this thread, for lscad */
 static pthread_once_t configured = PTHREAD_ONCE_INIT;
 static void shim_configure(void);
 
@@ -284,20 +282,6 @@ const struct lsca_ring *shim_ring(void)
 	return NULL;
 }
 
-/* Tell lscad which thread owns the slot, once per ring: credentials are
- * per thread (glibc's setfsuid changes only the calling one). */
-static int tell_tid(const struct lsca_ring *ring, int slot)
-{
-	if (tls_told != ring->hdr) {
-		if (!tls_tid)
-			tls_tid = (pid_t)syscall(SYS_gettid);
-		atomic_store_explicit(&lsca_ring_meta(ring, (uint32_t)slot)->tid, tls_tid,
-				      memory_order_relaxed);
-		tls_told = ring->hdr;
-	}
-	return slot;
-}
-
 pid_t shim_tid(void)
 {
 	if (!tls_tid)
@@ -305,38 +289,61 @@ pid_t shim_tid(void)
 	return tls_tid;
 }
 
+/* A thread whose tid is gone (it ended inside a call: only asynchronous
+ * cancellation can do that) leaves its slot to the others, unless a call
+ * of it is still in the worker's hands. */
+static void reclaim_dead(const struct lsca_ring *ring, uint32_t n)
+{
+	pid_t pid = (pid_t)syscall(SYS_getpid);
+
+	for (uint32_t i = 0; i < n; i++) {
+		_Atomic int32_t *owner = &lsca_ring_meta(ring, i)->tid;
+		int32_t t = atomic_load_explicit(owner, memory_order_relaxed);
+		uint32_t st = LSCA_SLOT_BASE(
+		    atomic_load_explicit(&lsca_ring_slot(ring, i)->state, memory_order_acquire));
+
+		if (t && (st == LSCA_SLOT_FREE || st == LSCA_SLOT_DONE) &&
+		    syscall(SYS_tgkill, pid, t, 0) < 0 && errno == ESRCH)
+			atomic_compare_exchange_strong(owner, &t, 0);
+	}
+}
+
+/* A slot is owned for one call: the owner's tid in the slot's meta (0:
+ * free) also tells lscad whose credentials to act with. A thread tries the
+ * slot it had last, so its calls usually land on one cache line. When
+ * every slot is in a call, it waits for one: a call that a plugin may
+ * refuse must never slip through direct. */
 int shim_slot(const struct lsca_ring *ring)
 {
 	uint32_t n = ring->nslots < SHIM_MAX_SLOTS ? ring->nslots : SHIM_MAX_SLOTS;
+	int32_t tid = (int32_t)shim_tid();
 
-	if (tls_slot >= 0)
-		return (uint32_t)tls_slot < n ? tell_tid(ring, tls_slot) : -1;
-	for (uint32_t i = 0; i < n; i++) {
-		_Atomic uint64_t *w = &shim.slot_bits[i / 64];
-		uint64_t bit = 1ull << (i % 64), old = atomic_load(w);
+	if (!n)
+		return -1;
+	for (unsigned round = 1;; round++) {
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t i = ((uint32_t)tls_slot + k) % n;
+			_Atomic int32_t *owner = &lsca_ring_meta(ring, i)->tid;
+			int32_t expect = 0;
 
-		if (old & bit)
-			continue;
-		if (!(atomic_fetch_or(w, bit) & bit)) {
-			tls_slot = (int)i;
-			/* released by the key's destructor when the thread ends */
-			pthread_setspecific(slot_key, (void *)(uintptr_t)(i + 1));
-			tls_told = NULL;
-			return tell_tid(ring, (int)i);
+			if (atomic_load_explicit(owner, memory_order_relaxed) == 0 &&
+			    atomic_compare_exchange_strong_explicit(
+				owner, &expect, tid, memory_order_acquire, memory_order_relaxed)) {
+				tls_slot = (int)i;
+				return (int)i;
+			}
 		}
+		if (round % 1024 == 0)
+			reclaim_dead(ring, n);
+		sched_yield();
 	}
-	return -1;
 }
 
-static void slot_release(void *v)
+void shim_slot_release(const struct lsca_ring *ring, int slot)
 {
-	uint32_t i = (uint32_t)(uintptr_t)v - 1;
-
-	/* later key destructors of this thread must not use the slot that a
-	 * new thread may take from now on */
-	tls_slot = -1;
-	if (i < SHIM_MAX_SLOTS)
-		atomic_fetch_and(&shim.slot_bits[i / 64], ~(1ull << (i % 64)));
+	if (slot >= 0)
+		atomic_store_explicit(&lsca_ring_meta(ring, (uint32_t)slot)->tid, 0,
+				      memory_order_release);
 }
 
 /* Stop using ring (NULL: the current one) and its socket; attach again
@@ -432,11 +439,7 @@ void shim_atfork_child(void)
 	}
 	shim.sock = -1;
 	shim.ring = NULL;
-	memset(shim.slot_bits, 0, sizeof(shim.slot_bits));
-	if (tls_slot >= 0)
-		shim.slot_bits[tls_slot / 64] = 1ull << (tls_slot % 64);
 	tls_tid = 0; /* the child's thread is another task */
-	tls_told = NULL;
 	atomic_store(&shim.fd_lock, 0);
 	atomic_store(&shim.retry_at, 0);
 	atomic_store(&shim.state, SHIM_UNATTACHED);
@@ -471,7 +474,6 @@ static void shim_configure(void)
 	if (!path || !*path || strlen(path) >= sizeof(shim.socket_path))
 		path = LSCA_DEFAULT_SOCKET;
 	memcpy(shim.socket_path, path, strlen(path) + 1);
-	pthread_key_create(&slot_key, slot_release);
 	pthread_atfork(NULL, NULL, shim_atfork_child);
 }
 

@@ -538,6 +538,7 @@ long shim_call_raw(long nr, const long *a)
 		o.direct = true; /* handed back, and nobody watches it */
 	}
 	count(ring, slot, d->op, r, o.direct, observed, t0);
+	shim_slot_release(ring, slot);
 	if (d->flags & LSCA_S_LOCAL)
 		shim_fds_touched(nr, a); /* the program may have closed our socket */
 	shim_depth--;

@@ -45,7 +45,6 @@ struct shim {
 	bool secure;	       /* AT_SECURE: ignore LSCA_*, trust only a root daemon */
 	uint32_t interception; /* enum lsca_interception: LSCA_INTERCEPTION, else lscad's */
 	char socket_path[108];
-	_Atomic uint64_t slot_bits[SHIM_MAX_SLOTS / 64];
 	/* fds received for another thread's slot while we held the lock */
 	_Atomic int fd_lock;
 	int stash_fd[SHIM_MAX_SLOTS];
@@ -57,8 +56,10 @@ extern SHIM_TLS __thread int shim_depth; /* >0: inside the shim, go direct */
 
 /* The ring if attached (attaching on first use), else NULL. */
 const struct lsca_ring *shim_ring(void);
-/* This thread's slot index, claiming one on first use; -1 if none free. */
+/* Take a slot for one call (waiting while all are in calls); -1 only for
+ * a ring without slots. Give it back with shim_slot_release. */
 int shim_slot(const struct lsca_ring *ring);
+void shim_slot_release(const struct lsca_ring *ring, int slot);
 /* This thread's kernel tid (cached). */
 pid_t shim_tid(void);
 /* The daemon is gone mid-call: stop using the ring, re-attach later. */
