@@ -63,6 +63,32 @@ rc=0
 grep -q "plugin badabi.*refused" "$WORK/run.err" || fail "lscactl run did not say why"
 ok "lscactl run refuses to run a command without the plugins it was given"
 
+# more live threads than ring slots: every one still meets the plugin
+printf 'plugins:\n  - name: testplug\n    path: %s\n    config: { deny: %s }\n' \
+	"$P/testplug.so" "$WORK/d" >"$WORK/thr.yaml"
+start_lscad --config "$WORK/thr.yaml"
+LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" python3 - "$WORK" >"$WORK/thr.out" <<'PY' &
+import os, sys, threading
+w, n = sys.argv[1], 100
+barrier, got = threading.Barrier(n), []
+def worker():
+    barrier.wait()  # all alive at once: more threads than the ring's 64 slots
+    try:
+        open(os.path.join(w, "d", "f")).close()
+        got.append("open")
+    except PermissionError:
+        got.append("denied")
+ts = [threading.Thread(target=worker) for _ in range(n)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(got.count("denied"), got.count("open"))
+PY
+wait $!
+stop_lscad
+[ "$(cat "$WORK/thr.out")" = "100 0" ] ||
+	fail "with 100 live threads, denied/opened: $(cat "$WORK/thr.out") (want 100 0)"
+ok "more live threads than ring slots: every call still meets the plugin"
+
 # --- a crashing handler: that call fails with EIO, the daemon lives on ---
 cat >"$WORK/crash.yaml" <<YAML
 plugins:
