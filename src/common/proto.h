@@ -201,8 +201,8 @@ struct lsca_req {
  * keeps per thread. Untrusted: lscad only looks it up under the client's
  * own /proc/PID/task. */
 struct lsca_slot_meta {
-	_Atomic int32_t tid;
-	uint32_t reserved;
+	_Atomic int32_t tid;   /* the owner for one call; 0: free */
+	_Atomic uint32_t used; /* 1 once any thread took it: its stats rows count */
 };
 
 /* Per-slot, per-syscall counters written by the owning client thread only;

@@ -95,9 +95,9 @@ int ctl_preload(int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	}
 	action = o.args[0];
-	file = o.file			     ? o.file
-	       : getenv("LSCA_PRELOAD_FILE") ? getenv("LSCA_PRELOAD_FILE")
-					     : DEFAULT_FILE;
+	file = o.file ? o.file : getenv("LSCA_PRELOAD_FILE");
+	if (!file || !*file)
+		file = DEFAULT_FILE;
 	r = ctl_find_shim(shim, sizeof(shim));
 	if (r < 0) {
 		fprintf(stderr, "lscactl: cannot find the shim: %s\n", strerror(-r));

@@ -72,12 +72,12 @@ static void row_add(struct lsca_stat *t, const struct lsca_stat *v)
 }
 
 /* The stats blocks a client's threads used: a slot never taken has no
- * thread id and no counts, so only those are read; the shared overflow
- * block (index nslots) always is. */
+ * counts, so only those are read; the shared overflow block (index nslots)
+ * always is. (Untrusted like the counts: a lie hides only its own.) */
 static bool block_used(const struct lsca_ring *r, uint32_t s)
 {
 	return s == r->nslots ||
-	       atomic_load_explicit(&lsca_ring_meta(r, s)->tid, memory_order_relaxed) != 0;
+	       atomic_load_explicit(&lsca_ring_meta(r, s)->used, memory_order_relaxed) != 0;
 }
 
 /* Adds the client's rows into t (per op) and returns its calls. */

@@ -330,6 +330,11 @@ int shim_slot(const struct lsca_ring *ring)
 			    atomic_compare_exchange_strong_explicit(
 				owner, &expect, tid, memory_order_acquire, memory_order_relaxed)) {
 				tls_slot = (int)i;
+				/* once: lscad reads the stats of used slots only */
+				if (!atomic_load_explicit(&lsca_ring_meta(ring, i)->used,
+							  memory_order_relaxed))
+					atomic_store_explicit(&lsca_ring_meta(ring, i)->used, 1,
+							      memory_order_relaxed);
 				return (int)i;
 			}
 		}

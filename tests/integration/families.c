@@ -428,7 +428,8 @@ static int closeall(const char *file)
 	while (dir && (e = readdir(dir)) && n < 256)
 		if (atoi(e->d_name) > 2)
 			fds[n++] = atoi(e->d_name);
-	closedir(dir);
+	if (dir)
+		closedir(dir);
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
 	bad |= check_io(file, "loop");
