@@ -52,6 +52,7 @@
 #define LSCA_PROTO_VERSION 4u
 
 #define LSCA_DEFAULT_SOCKET "/run/lsca/lscad.sock"
+#define LSCA_KILL_SWITCH    "/etc/lsca/disable" /* exists: every shim stays out */
 #define LSCA_MAX_ARGS	    6
 
 /* ---- handshake (socket messages) ---- */

@@ -476,6 +476,11 @@ static void shim_configure(void)
 		else if (ic && !strcmp(ic, "entry-points"))
 			shim.interception = LSCA_INTERCEPT_ENTRY;
 	}
+	/* the administrator's kill switch, and init, which must never depend
+	 * on lscad (a whole-system preload reaches PID 1 too) */
+	if (syscall(SYS_getpid) == 1 ||
+	    syscall(SYS_faccessat, AT_FDCWD, LSCA_KILL_SWITCH, F_OK) == 0)
+		atomic_store(&shim.state, SHIM_DISABLED);
 	if (!path || !*path || strlen(path) >= sizeof(shim.socket_path))
 		path = LSCA_DEFAULT_SOCKET;
 	memcpy(shim.socket_path, path, strlen(path) + 1);

@@ -171,6 +171,7 @@ struct outcome {
 	bool post;    /* lscad's watchers get it from us (see LSCA_PLACE_WATCHED) */
 	bool here;    /* lscad handed it back: it ran here */
 	bool sigpipe; /* the kernel would have signalled the caller */
+	bool lost;    /* lscad went away: nobody to post to */
 };
 
 /* lscad is not there to serve a call: the config's on_failure decides.
@@ -381,6 +382,22 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 /* Post a call that ran here, and its result, to our slot's event log for
  * lscad's watching plugins. Paths are copied into the record; other
  * buffers stay here. */
+/* An observing client never waits on lscad, so it would post into a dead
+ * ring for ever: it looks at lscad's state word every call, and asks the
+ * kernel about the socket (one ppoll) at most every 100 ms. */
+static bool daemon_still_there(const struct lsca_ring *ring, uint64_t now)
+{
+	static _Atomic uint64_t next_check;
+
+	if (atomic_load_explicit(&ring->hdr->daemon_state, memory_order_acquire) !=
+	    LSCA_DAEMON_RUNNING)
+		return false;
+	if (now < atomic_load_explicit(&next_check, memory_order_relaxed))
+		return true;
+	atomic_store_explicit(&next_check, now + 100000000ull, memory_order_relaxed);
+	return shim_alive((void *)ring);
+}
+
 static void post(const struct lsca_ring *ring, uint32_t slot, const struct lsca_sysdesc *d,
 		 const long *a, long r, uint64_t t0, bool proxied, const int64_t *offsets)
 {
@@ -513,6 +530,9 @@ long shim_call_raw(long nr, const long *a)
 		o.direct = true;
 		r = run_here(d, a);
 	} else if ((place & LSCA_PLACE_MASK) == LSCA_PLACE_OBSERVE) {
+		/* nothing waits for lscad here: notice its going by looking */
+		if (!daemon_still_there(ring, t0))
+			o.lost = true;
 		/* offsets as they were when the call started */
 		for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
 			if (d->kinds[i] == LSCA_A_OFFSET)
@@ -530,6 +550,10 @@ long shim_call_raw(long nr, const long *a)
 		r = call_chunked(ring, (uint32_t)slot, d, a, &o);
 	} else {
 		r = call_once(ring, (uint32_t)slot, d, a, &o);
+	}
+	if (o.lost) {
+		shim_lost_daemon(); /* the next call attaches to the new lscad */
+		o.post = false;
 	}
 	if (o.post && (observed || (place & LSCA_PLACE_WATCHED))) {
 		post(ring, (uint32_t)slot, d, a, r, t0, !o.here && !observed, offsets);

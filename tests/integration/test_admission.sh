@@ -34,6 +34,21 @@ printf 'admission:\n  uids: [%s]\n' "$me" >"$WORK/uid.yaml"
 grep -q "^lsca: 1 process attached" "$WORK/s4" || fail "a uid in 'uids' was not attached"
 ok "uids admits exactly the listed users"
 
+# --- init is never served: a whole-system preload reaches PID 1 too ---
+if [ "$(id -u)" = 0 ] && unshare --pid --fork --mount-proc true 2>/dev/null; then
+	start_lscad --verbose 2>"$WORK/v.log"
+	out=$(unshare --pid --fork --mount-proc env LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" \
+		cat "$WORK/f")
+	out2=$(LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" cat "$WORK/f")
+	stop_lscad
+	[ "$out" = data ] && [ "$out2" = data ] || fail "cat printed '$out' / '$out2'"
+	n=$(grep -c "(cat) attached" "$WORK/v.log" || true)
+	[ "$n" = 1 ] || fail "$n cat processes attached, want 1 (not the PID 1 one)"
+	ok "a process that is PID 1 runs untouched, the same program elsewhere is served"
+else
+	echo "note: the PID 1 check needs root and unshare --pid; not run"
+fi
+
 # --- on_failure: what a client does once lscad is gone ---
 # Under deny every interposed call fails once lscad is gone (the client's
 # own output too), so it waits for a signal (no file calls) before its

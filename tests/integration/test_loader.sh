@@ -205,6 +205,35 @@ if "$LSCAD" --check-config "$WORK/cfr.yaml" 2>"$WORK/cfr.err"; then
 fi
 grep -q "placement.copy_file_range: cannot be proxy" "$WORK/cfr.err" || fail "$(cat "$WORK/cfr.err")"
 
+# an observing client never waits on lscad: it must still notice a restart
+# and attach to the new lscad
+rm -f "$WORK/counts" "$WORK/step"
+start_lscad --config "$WORK/watch.yaml"
+LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" python3 - "$WORK" <<'PY' &
+import os, sys, time
+w = sys.argv[1]
+def touch():
+    with open(os.path.join(w, "h")) as f:
+        f.read()
+touch()
+os.kill(os.getpid(), 0)
+while not os.path.exists(os.path.join(w, "step")):  # observed stats
+    time.sleep(0.05)
+for _ in range(40):  # across the restart and after it
+    touch()
+    time.sleep(0.05)
+PY
+client=$!
+sleep 0.5
+stop_lscad
+start_lscad --config "$WORK/watch.yaml"
+touch "$WORK/step"
+wait "$client"
+stop_lscad
+[ -s "$WORK/counts" ] && grep -q "^openat [1-9]" "$WORK/counts" ||
+	fail "the restarted lscad saw no call of the observing client: $(cat "$WORK/counts" 2>&1)"
+ok "an observing client attaches to a restarted lscad"
+
 printf 'placement:\n  openat: proxy\n' >>"$WORK/watch.yaml"
 "$LSCACTL" run --config "$WORK/watch.yaml" --summary-file "$WORK/psum" -- cat "$WORK/h" >/dev/null
 [ "$(proxied "$WORK/psum" openat)" -gt 0 ] || fail "placement: proxy was not honoured"
