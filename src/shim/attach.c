@@ -490,7 +490,7 @@ static void shim_configure(void)
 /* Complete mode is lscad's to ask for, so where the kernel could give it,
  * ask now, and attach now if so: a program whose calls all come from inside
  * libc (stdio) would otherwise never reach an entry point, nor attach. */
-__attribute__((constructor)) static void shim_init(void)
+static void shim_start(void)
 {
 	const struct lsca_ring *ring;
 
@@ -506,4 +506,12 @@ __attribute__((constructor)) static void shim_init(void)
 	if (ring && shim.interception == LSCA_INTERCEPT_COMPLETE)
 		atomic_store_explicit(&ring->hdr->client_interception, sud_start(),
 				      memory_order_relaxed);
+}
+
+__attribute__((constructor)) static void shim_init(void)
+{
+	int saved = errno; /* a program's main() must start with its own errno */
+
+	shim_start();
+	errno = saved;
 }

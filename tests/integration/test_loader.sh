@@ -9,6 +9,7 @@ set -euo pipefail
 
 scratch
 P=$TESTBIN/plugins
+PY=$(python3 -c 'import sys; print(sys.executable)') # not a wrapper script
 passed=0
 ok() { echo "ok: $*"; passed=$((passed + 1)); }
 
@@ -36,7 +37,7 @@ YAML
 if "$LSCAD" --check-config "$WORK/bad.yaml" >"$WORK/check.out" 2>&1; then
 	fail "--check-config accepted refused plugins"
 fi
-for want in "plugin badabi ($P/badabi.so): refused: built for plugin ABI 2.0, lscad provides 1.0" \
+for want in "plugin badabi ($P/badabi.so): refused: built for plugin ABI 2.0, lscad provides 1.1" \
 	"plugin nodesc ($P/nodesc.so): refused: it exports no lsca_plugin_descriptor" \
 	"plugin failing ($P/testplug.so): refused: init() failed: Exec format error" \
 	"plugin missing ($P/missing.so): refused: No such file or directory" \
@@ -67,7 +68,7 @@ ok "lscactl run refuses to run a command without the plugins it was given"
 printf 'plugins:\n  - name: testplug\n    path: %s\n    config: { deny: %s }\n' \
 	"$P/testplug.so" "$WORK/d" >"$WORK/thr.yaml"
 start_lscad --config "$WORK/thr.yaml"
-LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" python3 - "$WORK" >"$WORK/thr.out" <<'PY' &
+LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" "$PY" - "$WORK" >"$WORK/thr.out" <<'PY' &
 import os, sys, threading
 w, n = sys.argv[1], 100
 barrier, got = threading.Barrier(n), []
@@ -97,7 +98,7 @@ plugins:
     config: { crash_on: crashme }
 YAML
 start_lscad --config "$WORK/crash.yaml"
-LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" python3 - "$WORK" >"$WORK/py.out" <<'PY'
+LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" "$PY" - "$WORK" >"$WORK/py.out" <<'PY'
 import errno, os, sys
 w = sys.argv[1]
 try:
@@ -121,7 +122,7 @@ deny_cfg() { printf 'plugins:\n  - name: testplug\n    path: %s\n    config: { d
 	"$P/testplug.so" "$WORK/d" >"$WORK/live.yaml"; }
 deny_cfg
 start_lscad --config "$WORK/live.yaml" --verbose --control-socket "$WORK/ctl" 2>"$WORK/lscad.err"
-LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" python3 - "$WORK" >"$WORK/reload.out" <<'PY' &
+LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" "$PY" - "$WORK" >"$WORK/reload.out" <<'PY' &
 import os, sys, time
 w = sys.argv[1]
 def attempt():
@@ -209,7 +210,7 @@ grep -q "placement.copy_file_range: cannot be proxy" "$WORK/cfr.err" || fail "$(
 # and attach to the new lscad
 rm -f "$WORK/counts" "$WORK/step"
 start_lscad --config "$WORK/watch.yaml"
-LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" python3 - "$WORK" <<'PY' &
+LD_PRELOAD="$SHIM" LSCA_SOCKET="$LSCA_SOCK" "$PY" - "$WORK" <<'PY' &
 import os, sys, time
 w = sys.argv[1]
 def touch():

@@ -45,7 +45,7 @@ lrun() { # CONFIG CMD...
 	shift
 	timeout "$T" "$LSCACTL" run --config "$cfg" --summary-file "$WORK/summary" -- "$@"
 }
-PY=(python3 -B -I)
+PY=("$(python3 -c 'import sys; print(sys.executable)')" -B -I) # not a wrapper script
 
 # --- 1. nth, every, path_prefix, comm, delay in one config ---
 config "$WORK/c1.yaml" 42 \
