@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * <lsca/plugin.h> - the LSCA handler plugin ABI, version 1.0.
+ * <lsca/plugin.h> - the LSCA handler plugin ABI, version 1.1.
  *
  * A plugin is a shared object that exports one descriptor,
  * `lsca_plugin_descriptor` (struct lsca_plugin). lscad loads the plugins its
@@ -57,9 +57,12 @@ extern "C" {
 #endif
 
 #define LSCA_PLUGIN_ABI_MAJOR 1
-#define LSCA_PLUGIN_ABI_MINOR 0
+#define LSCA_PLUGIN_ABI_MINOR 1
 /* A plugin is accepted when its major equals lscad's and its minor is not
- * newer than lscad's. */
+ * newer than lscad's. A minor version only adds: new argument kinds (1.1:
+ * TIMES, STATFS, STRING) and new syscalls. A handler must treat an argument
+ * kind it does not know as opaque (skip it), never as an error: a 1.0 plugin
+ * keeps working on a 1.1 lscad. */
 #define LSCA_PLUGIN_ABI_VERSION ((LSCA_PLUGIN_ABI_MAJOR << 16) | LSCA_PLUGIN_ABI_MINOR)
 
 /* Who made the call, as the kernel reported it (never as the client said). */
@@ -84,7 +87,10 @@ enum lsca_arg_kind {
 	LSCA_ARG_INT,	 /* a plain value: flags, mode, offset, whence */
 	LSCA_ARG_FD,	 /* the client's fd number */
 	LSCA_ARG_DIRFD,	 /* AT_FDCWD or the client's fd number */
-	LSCA_ARG_PATH,	 /* const char *: a NUL-terminated path, as the client passed it */
+	LSCA_ARG_PATH,	 /* const char *: a NUL-terminated path, as the client passed it;
+			  * NULL for utimensat(fd, NULL, ...) (futimens: the call acts on
+			  * the fd before it), and when observed if the client's pointer
+			  * was bad (EFAULT) */
 	LSCA_ARG_INBUF,	 /* const void *: bytes the client passed; the next arg is the length */
 	LSCA_ARG_OUTBUF, /* void *: bytes the call produces (NULL when observed) */
 	LSCA_ARG_IOVIN,	 /* const void *: the iovec's bytes, flat; the next arg is the length */
@@ -94,6 +100,13 @@ enum lsca_arg_kind {
 	LSCA_ARG_STATX,	 /* struct statx * out (NULL when observed) */
 	LSCA_ARG_OFFSET, /* a loff_t * of the client (copy_file_range, sendfile): its
 			  * value when the call started, -1 when the pointer is NULL */
+	/* since ABI 1.1 */
+	LSCA_ARG_TIMES,	 /* const struct timespec *: utimensat's two times, copied in;
+			  * NULL when the client passed NULL (both "now"), and when
+			  * observed */
+	LSCA_ARG_STATFS, /* struct statfs * out (NULL when observed) */
+	LSCA_ARG_STRING, /* const char *: a NUL-terminated string that is not a path (an
+			  * xattr name), as the client passed it */
 };
 
 enum lsca_call_flags {

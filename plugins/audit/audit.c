@@ -269,6 +269,21 @@ static const struct argnames {
     {"fchdir", {"fd"}},
     {"copy_file_range", {"fd_in", "offset_in", "fd_out", "offset_out", "len", "flags"}},
     {"sendfile", {"out_fd", "in_fd", "offset", "len"}},
+    {"utimensat", {"dirfd", "path", NULL, "flags"}},
+    {"statfs", {"path"}},
+    {"fstatfs", {"fd"}},
+    {"getxattr", {"path", "name", NULL, "size"}},
+    {"lgetxattr", {"path", "name", NULL, "size"}},
+    {"fgetxattr", {"fd", "name", NULL, "size"}},
+    {"setxattr", {"path", "name", NULL, "size", "flags"}},
+    {"lsetxattr", {"path", "name", NULL, "size", "flags"}},
+    {"fsetxattr", {"fd", "name", NULL, "size", "flags"}},
+    {"listxattr", {"path", NULL, "size"}},
+    {"llistxattr", {"path", NULL, "size"}},
+    {"flistxattr", {"fd", NULL, "size"}},
+    {"removexattr", {"path", "name"}},
+    {"lremovexattr", {"path", "name"}},
+    {"fremovexattr", {"fd", "name"}},
 };
 
 static const char *errno_name(uint64_t e)
@@ -799,10 +814,13 @@ static void write_args(const struct audit *a, struct sb *b, const struct lsca_ca
 		case LSCA_ARG_DIRFD:
 		case LSCA_ARG_LEN:
 		case LSCA_ARG_PATH:
+		case LSCA_ARG_STRING:
 		case LSCA_ARG_OFFSET: /* the offset's value, -1 for none */
 			break;
 		default:
-			continue; /* buffers (their length follows) and output structs */
+			/* buffers (their length follows), output structs, times,
+			 * and kinds of a newer ABI */
+			continue;
 		}
 		/* the first key without its comma; the whole array is copied
 		 * (a fixed size is two moves, a variable one a call) */
@@ -812,7 +830,7 @@ static void write_args(const struct audit *a, struct sb *b, const struct lsca_ca
 		memcpy(b->p + b->len, keys->key[i] + skip, AUDIT_KEY_MAX - 1);
 		b->len += keys->len[i] - skip;
 		first = false;
-		if (call->kinds[i] == LSCA_ARG_PATH)
+		if (call->kinds[i] == LSCA_ARG_PATH || call->kinds[i] == LSCA_ARG_STRING)
 			sb_jstr(b, (const char *)call->args[i]);
 		else
 			sb_i64(b, call->args[i]);

@@ -58,9 +58,24 @@ static const struct {
     {"ftruncate", F_WRITE},
     {"chdir", F_PATH},
     {"fchdir", 0},
+    {"utimensat", F_PATH | F_META},
+    {"statfs", F_PATH | F_META},
+    {"fstatfs", F_META},
+    {"getxattr", F_PATH | F_META},
+    {"lgetxattr", F_PATH | F_META},
+    {"fgetxattr", F_META},
+    {"setxattr", F_PATH | F_META},
+    {"lsetxattr", F_PATH | F_META},
+    {"fsetxattr", F_META},
+    {"listxattr", F_PATH | F_META},
+    {"llistxattr", F_PATH | F_META},
+    {"flistxattr", F_META},
+    {"removexattr", F_PATH | F_META},
+    {"lremovexattr", F_PATH | F_META},
+    {"fremovexattr", F_META},
 };
 #define NSYS (sizeof(sys_table) / sizeof(sys_table[0]))
-_Static_assert(NSYS <= 32, "a rule's syscall set is a 32-bit mask");
+_Static_assert(NSYS <= 64, "a rule's syscall set is a 64-bit mask");
 
 static const struct {
 	const char *name;
@@ -104,7 +119,7 @@ struct strlist {
 
 struct rule {
 	unsigned line;
-	uint32_t sys; /* bit i: sys_table[i] */
+	uint64_t sys; /* bit i: sys_table[i] */
 	int err;      /* 0: delay only */
 	enum trigger trig;
 	double rate;
@@ -283,7 +298,7 @@ static int get_globs(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, s
 	return 0;
 }
 
-static int add_sys(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, uint32_t *mask)
+static int add_sys(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, uint64_t *mask)
 {
 	const char *v;
 
@@ -294,12 +309,12 @@ static int add_sys(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, uin
 			continue;
 		for (unsigned i = 0; i < NSYS; i++)
 			if (!groups[g].flags || (sys_table[i].flags & groups[g].flags))
-				*mask |= 1u << i;
+				*mask |= 1ull << i;
 		return 0;
 	}
 	for (unsigned i = 0; i < NSYS; i++)
 		if (!strcmp(sys_table[i].name, v) && ctx->ops->syscall_nr(ctx, v) >= 0) {
-			*mask |= 1u << i;
+			*mask |= 1ull << i;
 			return 0;
 		}
 	return CFG_ERR(ctx, n,
@@ -308,13 +323,13 @@ static int add_sys(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, uin
 		       v);
 }
 
-static uint32_t path_mask(void)
+static uint64_t path_mask(void)
 {
-	uint32_t m = 0;
+	uint64_t m = 0;
 
 	for (unsigned i = 0; i < NSYS; i++)
 		if (sys_table[i].flags & F_PATH)
-			m |= 1u << i;
+			m |= 1ull << i;
 	return m;
 }
 
@@ -596,7 +611,7 @@ static enum lsca_verdict fault_pre(const struct lsca_call *call, long *result, v
 		uint64_t k;
 		bool fire, applied = false;
 
-		if (!(r->sys & (1u << rg->idx)))
+		if (!(r->sys & (1ull << rg->idx)))
 			continue;
 		if (r->comms.n && !in_globs(&r->comms, call->client->comm))
 			continue;
@@ -645,7 +660,7 @@ static enum lsca_verdict fault_pre(const struct lsca_call *call, long *result, v
 static int fault_init(struct lsca_plugin_ctx *ctx, const struct lsca_config *cfg)
 {
 	struct fault *f = calloc(1, sizeof(*f));
-	uint32_t mask = 0;
+	uint64_t mask = 0;
 	int e;
 
 	if (!f)
@@ -664,7 +679,8 @@ static int fault_init(struct lsca_plugin_ctx *ctx, const struct lsca_config *cfg
 		struct lsca_handler h = {.pre = fault_pre, .userdata = &f->regs[i]};
 		long nr;
 
-		if (!(mask & (1u << i)) || (nr = ctx->ops->syscall_nr(ctx, sys_table[i].name)) < 0)
+		if (!(mask & (1ull << i)) ||
+		    (nr = ctx->ops->syscall_nr(ctx, sys_table[i].name)) < 0)
 			continue;
 		f->regs[i] = (struct reg){f, i};
 		e = lsca_register(ctx, nr, f->priority, &h);

@@ -62,9 +62,24 @@ static const struct {
     {"chdir", F_PATH | F_CWD},
     {"fchdir", F_CWD},
     {"io_uring_setup", 0}, /* its rings bypass any agent: refusing it is the only say */
+    {"utimensat", F_PATH | F_META | F_MUT},
+    {"statfs", F_PATH | F_META},
+    {"fstatfs", F_META},
+    {"getxattr", F_PATH | F_META},
+    {"lgetxattr", F_PATH | F_META},
+    {"fgetxattr", F_META},
+    {"setxattr", F_PATH | F_META | F_MUT},
+    {"lsetxattr", F_PATH | F_META | F_MUT},
+    {"fsetxattr", F_META | F_MUT},
+    {"listxattr", F_PATH | F_META},
+    {"llistxattr", F_PATH | F_META},
+    {"flistxattr", F_META},
+    {"removexattr", F_PATH | F_META | F_MUT},
+    {"lremovexattr", F_PATH | F_META | F_MUT},
+    {"fremovexattr", F_META | F_MUT},
 };
 #define NSYS (sizeof(sys_table) / sizeof(sys_table[0]))
-_Static_assert(NSYS <= 32, "a rule's syscall set is a 32-bit mask");
+_Static_assert(NSYS <= 64, "a rule's syscall set is a 64-bit mask");
 
 static const struct {
 	const char *name;
@@ -99,7 +114,7 @@ struct rule {
 	unsigned index, line; /* for messages: 1-based, and where it was written */
 	bool deny;
 	int err;      /* deny: the errno */
-	uint32_t sys; /* bit i: sys_table[i] */
+	uint64_t sys; /* bit i: sys_table[i] */
 	enum access_cond access;
 	struct path_cond *paths; /* any of them; none: no path condition */
 	unsigned npaths;
@@ -274,26 +289,26 @@ static int sys_index(const char *name)
 	return -1;
 }
 
-static uint32_t group_mask(unsigned g)
+static uint64_t group_mask(unsigned g)
 {
-	uint32_t m = 0;
+	uint64_t m = 0;
 
 	for (unsigned i = 0; i < NSYS; i++) {
 		unsigned f = sys_table[i].flags;
 
 		if (groups[g].fd_only ? !(f & F_PATH) : !groups[g].flags || (f & groups[g].flags))
-			m |= 1u << i;
+			m |= 1ull << i;
 	}
 	return m;
 }
 
-static uint32_t path_mask(void)
+static uint64_t path_mask(void)
 {
 	return group_mask(1); /* @path */
 }
 
 struct sys_arg {
-	uint32_t mask;
+	uint64_t mask;
 };
 
 static int add_sys(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, void *arg)
@@ -318,7 +333,7 @@ static int add_sys(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, voi
 	i = sys_index(v);
 	if (i < 0 || ctx->ops->syscall_nr(ctx, v) < 0)
 		return CFG_ERR(ctx, n, "\"%s\" is not a syscall lscad handles", v);
-	sa->mask |= 1u << i;
+	sa->mask |= 1ull << i;
 	return 0;
 }
 
@@ -753,7 +768,7 @@ static bool who_matches(const struct rule *r, unsigned idx, const struct lsca_ca
 {
 	const struct lsca_client_info *ci = call->client;
 
-	if (!(r->sys & (1u << idx)))
+	if (!(r->sys & (1ull << idx)))
 		return false;
 	if (r->access && (r->access == ACC_WRITE) != call_writes(idx, call))
 		return false;
@@ -898,7 +913,7 @@ static enum lsca_verdict policy_pre(const struct lsca_call *call, long *result, 
 static int policy_init(struct lsca_plugin_ctx *ctx, const struct lsca_config *cfg)
 {
 	struct policy *p = calloc(1, sizeof(*p));
-	uint32_t mask = 0;
+	uint64_t mask = 0;
 	unsigned nreg = 0;
 	int e;
 
@@ -920,7 +935,8 @@ static int policy_init(struct lsca_plugin_ctx *ctx, const struct lsca_config *cf
 		long nr;
 		struct lsca_handler h = {.pre = policy_pre, .userdata = &p->regs[i]};
 
-		if (!(mask & (1u << i)) || (nr = ctx->ops->syscall_nr(ctx, sys_table[i].name)) < 0)
+		if (!(mask & (1ull << i)) ||
+		    (nr = ctx->ops->syscall_nr(ctx, sys_table[i].name)) < 0)
 			continue;
 		p->regs[i] = (struct reg){p, i};
 		e = lsca_register(ctx, nr, p->priority, &h);

@@ -49,7 +49,7 @@
 #include <stdint.h>
 
 #define LSCA_PROTO_MAGIC   0x4c534341u /* "LSCA" */
-#define LSCA_PROTO_VERSION 4u
+#define LSCA_PROTO_VERSION 5u
 
 #define LSCA_DEFAULT_SOCKET "/run/lsca/lscad.sock"
 #define LSCA_KILL_SWITCH    "/etc/lsca/disable" /* exists: every shim stays out */

@@ -2,6 +2,7 @@
 #include "req.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 
@@ -18,6 +19,12 @@ int lsca_req_encode(const struct lsca_sysdesc *d, const long *a, struct lsca_slo
 			return -EINVAL; /* a buffer's length is the next argument */
 		switch (d->kinds[i]) {
 		case LSCA_A_PATH:
+		case LSCA_A_STRING:
+			if (!a[i] && d->kinds[i] == LSCA_A_PATH && (d->flags & LSCA_S_NULLPATH) &&
+			    i > 0 && d->kinds[i - 1] == LSCA_A_DIRFD && (int)a[i - 1] != AT_FDCWD) {
+				req->args[i] = LSCA_ARG_NULL; /* futimens: the fd before it */
+				break;
+			}
 			if (!a[i])
 				return -EFAULT; /* the kernel's answer, from the process */
 			n = strlen((const char *)a[i]) + 1;
@@ -38,7 +45,24 @@ int lsca_req_encode(const struct lsca_sysdesc *d, const long *a, struct lsca_slo
 			req->args[i] = off;
 			off += (uint32_t)n;
 			break;
+		case LSCA_A_TIMES:
+			if (!a[i]) {
+				req->args[i] = LSCA_ARG_NULL; /* both "now" */
+				break;
+			}
+			off = (off + 7) & ~7u; /* a plugin reads the struct in place */
+			n = lsca_argkind_size(LSCA_A_TIMES);
+			if (off > cap || n > cap - off)
+				return -ENOSPC;
+			memcpy(data + off, (const void *)a[i], n);
+			req->args[i] = off;
+			off += (uint32_t)n;
+			break;
 		case LSCA_A_OUTBUF:
+			/* an xattr value cut to the slot would be ERANGE: such a
+			 * call runs in the process (none is larger than 64 KiB) */
+			if ((d->flags & LSCA_S_EXACT) && (size_t)a[i + 1] > cap && cap < 65536)
+				return -ENOSPC;
 			/* at most a slot's worth: a getdents64 or readlink
 			 * that gets less answers with less, as it may */
 			req->args[i] = 0;
@@ -48,6 +72,7 @@ int lsca_req_encode(const struct lsca_sysdesc *d, const long *a, struct lsca_slo
 		case LSCA_A_NONE:
 		case LSCA_A_STAT:
 		case LSCA_A_STATX:
+		case LSCA_A_STATFS:
 			req->args[i] = 0; /* never a client address */
 			break;
 		default:
@@ -83,13 +108,31 @@ int lsca_req_decode(const struct lsca_sysdesc *desc, const struct lsca_req *req,
 			call->args[i] = 0;
 			break;
 		case LSCA_A_PATH:
+		case LSCA_A_STRING:
+			if (a == LSCA_ARG_NULL && desc->kinds[i] == LSCA_A_PATH &&
+			    (desc->flags & LSCA_S_NULLPATH) && i > 0 &&
+			    desc->kinds[i - 1] == LSCA_A_DIRFD &&
+			    (int)req->args[i - 1] != AT_FDCWD) {
+				call->args[i] = 0; /* acts on the fd before it */
+				break;
+			}
 			if (a >= in_len)
 				return -EFAULT;
 			n = strnlen((const char *)in + a, in_len - a);
 			if (n == in_len - a)
 				return -EFAULT; /* no terminator inside the data */
-			if (n >= PATH_MAX)
+			if (n >= PATH_MAX && desc->kinds[i] == LSCA_A_PATH)
 				return -ENAMETOOLONG;
+			call->args[i] = (long)(in + a);
+			break;
+		case LSCA_A_TIMES:
+			if (a == LSCA_ARG_NULL) {
+				call->args[i] = 0;
+				break;
+			}
+			len = lsca_argkind_size(LSCA_A_TIMES);
+			if (a % 8 || a > in_len || len > in_len - a)
+				return -EFAULT;
 			call->args[i] = (long)(in + a);
 			break;
 		case LSCA_A_INBUF:
@@ -108,6 +151,7 @@ int lsca_req_decode(const struct lsca_sysdesc *desc, const struct lsca_req *req,
 			break;
 		case LSCA_A_STAT:
 		case LSCA_A_STATX:
+		case LSCA_A_STATFS:
 			if (lsca_argkind_size(desc->kinds[i]) > out_cap)
 				return -EFAULT;
 			call->args[i] = (long)out;

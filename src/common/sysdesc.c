@@ -2,6 +2,8 @@
 #include "sysdesc.h"
 
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -43,6 +45,10 @@ size_t lsca_argkind_size(enum lsca_argkind kind)
 		return sizeof(struct stat);
 	case LSCA_A_STATX:
 		return sizeof(struct statx);
+	case LSCA_A_STATFS:
+		return sizeof(struct statfs);
+	case LSCA_A_TIMES:
+		return 2 * sizeof(struct timespec);
 	default:
 		return 0;
 	}

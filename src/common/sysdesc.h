@@ -36,6 +36,9 @@ enum lsca_argkind {
 	LSCA_A_STAT = LSCA_ARG_STAT,	 /* struct stat out */
 	LSCA_A_STATX = LSCA_ARG_STATX,	 /* struct statx out */
 	LSCA_A_OFFSET = LSCA_ARG_OFFSET, /* loff_t * in/out: watch-only calls */
+	LSCA_A_TIMES = LSCA_ARG_TIMES,	 /* struct timespec[2] in, or NULL: copied in */
+	LSCA_A_STATFS = LSCA_ARG_STATFS, /* struct statfs out */
+	LSCA_A_STRING = LSCA_ARG_STRING, /* NUL-terminated, not a path (an xattr name) */
 	/* LSCA_A_NONE between arguments: a pointer lscad never sees (it is 0
 	 * in the request); only the process uses it */
 };
@@ -50,7 +53,16 @@ enum lsca_sysflags {
 	LSCA_S_CLIENT = 1u << 6, /* always runs in the client; lscad can only watch it */
 	LSCA_S_CANCEL = 1u << 7, /* a cancellation point of libc (fcntl: F_SETLKW only) */
 	LSCA_S_NOADDR = 1u << 8, /* proxied only without a peer address (arguments 4, 5) */
+	/* the path may be NULL after a real fd: the call acts on that fd (futimens) */
+	LSCA_S_NULLPATH = 1u << 9,
+	/* the out buffer may not be cut to the slot (ERANGE where the caller's
+	 * buffer was large enough): one larger than a slot that is smaller than
+	 * 64 KiB (XATTR_SIZE_MAX, XATTR_LIST_MAX) runs in the process */
+	LSCA_S_EXACT = 1u << 10,
 };
+
+/* A NULL pointer argument in a request (TIMES, a NULLPATH row's PATH). */
+#define LSCA_ARG_NULL UINT64_MAX
 
 #define K(x) LSCA_A_##x
 /*   name        flags                                    arguments */
@@ -96,6 +108,22 @@ enum lsca_sysflags {
 	X(fallocate, 0, K(FD), K(INT), K(INT), K(INT))                                             \
 	X(flock, 0, K(FD), K(INT))                                                                 \
 	X(getdents64, 0, K(FD), K(OUTBUF), K(LEN))                                                 \
+	X(utimensat, LSCA_S_NULLPATH, K(DIRFD), K(PATH), K(TIMES), K(INT))                         \
+	X(statfs, 0, K(PATH), K(STATFS))                                                           \
+	X(fstatfs, 0, K(FD), K(STATFS))                                                            \
+	/* extended attributes: a value or a list out; size 0 asks for the size */                 \
+	X(getxattr, LSCA_S_EXACT, K(PATH), K(STRING), K(OUTBUF), K(LEN))                           \
+	X(lgetxattr, LSCA_S_EXACT, K(PATH), K(STRING), K(OUTBUF), K(LEN))                          \
+	X(fgetxattr, LSCA_S_EXACT, K(FD), K(STRING), K(OUTBUF), K(LEN))                            \
+	X(setxattr, 0, K(PATH), K(STRING), K(INBUF), K(LEN), K(INT))                               \
+	X(lsetxattr, 0, K(PATH), K(STRING), K(INBUF), K(LEN), K(INT))                              \
+	X(fsetxattr, 0, K(FD), K(STRING), K(INBUF), K(LEN), K(INT))                                \
+	X(listxattr, LSCA_S_EXACT, K(PATH), K(OUTBUF), K(LEN))                                     \
+	X(llistxattr, LSCA_S_EXACT, K(PATH), K(OUTBUF), K(LEN))                                    \
+	X(flistxattr, LSCA_S_EXACT, K(FD), K(OUTBUF), K(LEN))                                      \
+	X(removexattr, 0, K(PATH), K(STRING))                                                      \
+	X(lremovexattr, 0, K(PATH), K(STRING))                                                     \
+	X(fremovexattr, 0, K(FD), K(STRING))                                                       \
 	/* sockets: data on a connected socket is proxied, the rest is approved by                 \
 	 * lscad and performed by the process (see docs/interception.md) */                        \
 	X(sendto, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL | LSCA_S_NOADDR, K(FD), K(INBUF),   \

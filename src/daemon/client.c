@@ -130,6 +130,31 @@ static bool ns_differs(pid_t pid, const char *ns, ino_t ours)
 	return stat(path, &st) < 0 || st.st_ino != ours;
 }
 
+/* The client's LSM context (/proc/PID/attr/current: SELinux, AppArmor,
+ * Smack) equals lscad's own, or there is none. A worker acts in lscad's
+ * context: serving a more confined client would lift its confinement. */
+static bool same_lsm_label(pid_t pid)
+{
+	char path[64], mine[256] = "", theirs[256] = "";
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/self/attr/current", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true; /* no LSM with a context here */
+	n = read(fd, mine, sizeof(mine) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/attr/current", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, theirs, sizeof(theirs) - 1);
+	close(fd);
+	return n >= 0 && !strcmp(mine, theirs);
+}
+
 /* Whether acting for the client, as the kernel describes it now, could
  * give it more than it has. Its capabilities mean something only in its
  * own user namespace; paths only in its mount namespace; a seccomp filter
@@ -143,6 +168,12 @@ static const char *confinement(struct client *c)
 		return "it is in another mount namespace";
 	if (c->creds.seccomp)
 		return "it runs under a seccomp filter";
+	/* Landlock needs no_new_privs and shows nowhere else: a sandboxed
+	 * process must not reach through lscad what its sandbox forbids */
+	if (c->creds.no_new_privs)
+		return "it set no_new_privs (a Landlock sandbox lscad cannot see)";
+	if (!same_lsm_label(c->pid))
+		return "its security label (SELinux, AppArmor) differs from lscad's";
 	if (c->root_dev || c->root_ino) {
 		char path[64];
 		struct stat st;
@@ -284,6 +315,8 @@ int client_attach(struct lscad *d, int conn, struct client **out)
 		client_free(c);
 		return r;
 	}
+	c->attach_creds = c->creds;
+	c->attached_ns = lsca_now_ns();
 	read_identity_strings(c);
 	if (!config_admits(d->plugins->cfg, c->creds.ruid, c->exe, c->unit)) {
 		log_debug("pid %d (%s, uid %u) is not admitted by the configuration", (int)c->pid,
@@ -407,6 +440,12 @@ int client_reidentify(struct client *c, pid_t tid)
 	if (r < 0) {
 		c->why_direct = "its identity could not be read again";
 		return r;
+	}
+	if (creds_gained(&c->attach_creds, &n)) {
+		/* exec of a setuid program: its new rights are not the
+		 * client's that attached (a child may still hold the ring) */
+		c->why_direct = "it gained privileges (it executed a setuid program)";
+		return -EPERM;
 	}
 	c->creds = n;
 	c->why_direct = confinement(c);

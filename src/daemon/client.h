@@ -33,6 +33,9 @@ struct client {
 	char exe[PATH_MAX];
 	char *unit; /* systemd unit, or NULL */
 	struct creds creds;
+	struct creds attach_creds; /* what it could do when it attached: never more */
+	uint64_t attached_ns;	   /* CLOCK_MONOTONIC */
+	_Atomic bool execd;	   /* it executed a new program since (procwatch) */
 	struct lsca_client_info info;
 	bool direct_only; /* served, but every call runs in the client */
 	const char *why_direct;

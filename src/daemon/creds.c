@@ -100,6 +100,8 @@ int creds_read(pid_t pid, pid_t tid, int pidfd, struct creds *out)
 			got |= 32;
 		} else if (!strncmp(line, "Seccomp:", 8)) {
 			c.seccomp = atoi(line + 8);
+		} else if (!strncmp(line, "NoNewPrivs:", 11)) {
+			c.no_new_privs = atoi(line + 11) != 0;
 		}
 	}
 	if ((got & 31) != 31)
@@ -134,6 +136,45 @@ bool creds_same_ids(const struct creds *a, const struct creds *b)
 	    a->sgid != b->sgid || a->fsgid != b->fsgid || a->ngroups != b->ngroups)
 		return false;
 	return !memcmp(a->groups, b->groups, (size_t)a->ngroups * sizeof(gid_t));
+}
+
+static bool id_in(uid_t id, uid_t a, uid_t b, uid_t c)
+{
+	return id == a || id == b || id == c;
+}
+
+static bool group_in(gid_t g, const struct creds *c)
+{
+	if (g == c->rgid || g == c->egid || g == c->sgid)
+		return true;
+	for (int i = 0; i < c->ngroups; i++)
+		if (c->groups[i] == g)
+			return true;
+	return false;
+}
+
+bool creds_gained(const struct creds *was, const struct creds *now)
+{
+	/* a process may move among the ids it had (seteuid back and forth);
+	 * with CAP_SETUID/CAP_SETGID it could take any: that is no gain */
+	bool any_uid = was->cap_prm & (1ull << 7), any_gid = was->cap_prm & (1ull << 6);
+
+	if (now->cap_prm & ~was->cap_prm)
+		return true;
+	if (!any_uid && (!id_in(now->ruid, was->ruid, was->euid, was->suid) ||
+			 !id_in(now->euid, was->ruid, was->euid, was->suid) ||
+			 !id_in(now->suid, was->ruid, was->euid, was->suid) ||
+			 !id_in(now->fsuid, was->ruid, was->euid, was->suid)))
+		return true;
+	if (any_gid)
+		return false;
+	if (!group_in(now->rgid, was) || !group_in(now->egid, was) || !group_in(now->sgid, was) ||
+	    !group_in(now->fsgid, was))
+		return true;
+	for (int i = 0; i < now->ngroups; i++)
+		if (!group_in(now->groups[i], was))
+			return true;
+	return false;
 }
 
 int creds_init_daemon(void)

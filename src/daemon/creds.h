@@ -24,6 +24,7 @@ struct creds {
 	uint64_t cap_eff, cap_prm;
 	mode_t umask;
 	int seccomp; /* 0 none, 1 strict, 2 filter */
+	bool no_new_privs;
 	pid_t ppid;
 };
 
@@ -42,6 +43,11 @@ bool creds_caps_current(pid_t task, const struct creds *c);
 
 /* Same uids, gids and groups (for a daemon that cannot switch). */
 bool creds_same_ids(const struct creds *a, const struct creds *b);
+
+/* Whether now holds an id, group or capability that was could not have
+ * taken by itself: only an exec of a setuid or file-capability program
+ * gives that, and lscad must never serve it with those. */
+bool creds_gained(const struct creds *was, const struct creds *now);
 
 /* Called once at start: remember the daemon's own permitted capabilities. */
 int creds_init_daemon(void);

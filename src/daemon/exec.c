@@ -192,7 +192,7 @@ static long stream_call(struct exec_ctx *x, const struct lsca_sysdesc *d, const 
 static bool relative_to_cwd(const struct lsca_sysdesc *d, const long *a)
 {
 	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
-		if (d->kinds[i] == LSCA_A_PATH && ((const char *)a[i])[0] != '/' &&
+		if (d->kinds[i] == LSCA_A_PATH && a[i] && ((const char *)a[i])[0] != '/' &&
 		    (i == 0 || d->kinds[i - 1] != LSCA_A_DIRFD || (int)a[i - 1] == AT_FDCWD))
 			return true;
 	return false;
@@ -214,7 +214,7 @@ long exec_call(struct lsca_call *call, void *arg)
 	/* the handlers have approved a path naming the client itself: only
 	 * the client can walk it (here it would be lscad's own /proc/self) */
 	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
-		if (d->kinds[i] == LSCA_A_PATH &&
+		if (d->kinds[i] == LSCA_A_PATH && call->args[i] &&
 		    lsca_own_path((const char *)call->args[i], 0, 0, NULL, 0))
 			return go_direct(x);
 	if (d->flags & LSCA_S_LOCAL) {
@@ -288,10 +288,19 @@ long exec_call(struct lsca_call *call, void *arg)
 			r = go_direct(x);
 			goto out;
 		}
+		/* never wait in an open: the client may have put a FIFO there
+		 * since the look (servable_file then hands it back) */
 		if (r == 0)
-			r = resolve_openat((int)a[0], (const char *)a[1], a[2], a[3]);
-		if (r == -ELOOP || r == -EINVAL || r == -ENOSYS) {
-			r = go_direct(x); /* a magic link, or openat2's stricter checks */
+			r = resolve_openat((int)a[0], (const char *)a[1], a[2] | O_NONBLOCK, a[3]);
+		if (r == -ELOOP || r == -EINVAL || r == -ENOSYS ||
+		    ((r == -ENXIO || r == -EAGAIN || r == -EWOULDBLOCK) && !(a[2] & O_NONBLOCK))) {
+			r = go_direct(x); /* a magic link, openat2's stricter checks, a FIFO */
+			goto out;
+		}
+		if (r >= 0 && !(a[2] & O_NONBLOCK) &&
+		    fcntl((int)r, F_SETFL, fcntl((int)r, F_GETFL) & ~O_NONBLOCK) < 0) {
+			close((int)r);
+			r = go_direct(x);
 			goto out;
 		}
 	} else if (arg_of_kind(d, LSCA_A_PATH, LSCA_A_PATH) >= 0) {
@@ -309,12 +318,16 @@ long exec_call(struct lsca_call *call, void *arg)
 			a[3] |= AT_EACCESS;
 			real = creds_enter_real(&c->creds);
 		}
-		r = resolve_call(&nr, a, &rs);
+		int w = resolve_call(&nr, a, &rs);
+
 		/* a walk that ends on procfs: see the fd arguments above */
-		for (int i = 0; r == 0 && i < rs.nfds; i++)
+		for (int i = 0; w == 0 && i < rs.nfds; i++)
 			if (fstat(rs.fds[i], &st) == 0 && st.st_dev == c->d->proc_dev)
-				r = RESOLVE_HERE;
-		if (r == 0) {
+				w = RESOLVE_HERE;
+		r = w;
+		if (w == 0) {
+			/* its result may be 1 (a 1-byte xattr or link target):
+			 * not RESOLVE_HERE */
 			r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 			if (r < 0)
 				r = -errno;
@@ -322,7 +335,7 @@ long exec_call(struct lsca_call *call, void *arg)
 		if (real)
 			creds_leave_real(&c->creds);
 		resolve_done(&rs);
-		if (r == RESOLVE_HERE) {
+		if (w == RESOLVE_HERE) {
 			r = go_direct(x);
 			goto out;
 		}
@@ -391,6 +404,16 @@ static const struct follow_rule follow_rules[] = {
     {__NR_mknodat, -1, 0, false},
     {__NR_fchmodat, -1, 0, true},
     {__NR_fchownat, 4, AT_SYMLINK_NOFOLLOW, true},
+    {__NR_utimensat, 3, AT_SYMLINK_NOFOLLOW, true},
+    {__NR_statfs, -1, 0, true},
+    {__NR_getxattr, -1, 0, true},
+    {__NR_setxattr, -1, 0, true},
+    {__NR_listxattr, -1, 0, true},
+    {__NR_removexattr, -1, 0, true},
+    {__NR_lgetxattr, -1, 0, false},
+    {__NR_lsetxattr, -1, 0, false},
+    {__NR_llistxattr, -1, 0, false},
+    {__NR_lremovexattr, -1, 0, false},
 };
 
 static bool follows_last(const struct lsca_call *call)
@@ -524,6 +547,13 @@ int exec_resolve_path(struct client *c, const struct lsca_call *call, unsigned a
 	if (call->flags & LSCA_CALL_OBSERVED)
 		return -EOPNOTSUPP;
 	path = (const char *)call->args[arg];
+	if (!path) {
+		/* utimensat(fd, NULL, ...): the file of the fd before it */
+		if (arg == 0 || call->kinds[arg - 1] != LSCA_A_DIRFD ||
+		    (int)call->args[arg - 1] == AT_FDCWD)
+			return -EFAULT;
+		path = "";
+	}
 	/* /proc/self/... of the client is /proc/PID/... of it */
 	r = lsca_own_path(path, c->pid, call->tid > 0 ? call->tid : c->pid, own, sizeof(own));
 	if (r < 0)

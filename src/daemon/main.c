@@ -26,6 +26,7 @@
 #include "client.h"
 #include "config.h"
 #include "control.h"
+#include "procwatch.h"
 #include "loader.h"
 #include "log.h"
 #include "lscad.h"
@@ -590,6 +591,11 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGINT, on_quit, NULL);
 	g_unix_signal_add(SIGHUP, on_hup, &d);
 	watchdog_start();
+	r = procwatch_start(&d);
+	if (r < 0 && creds_daemon_can_switch())
+		log_warn("cannot watch for execs (%s): a child that keeps its parent's ring "
+			 "after the parent executes another program is not noticed",
+			 strerror(-r));
 	if (control_start(&d, control) < 0)
 		log_warn("lscactl cannot reach this lscad; SIGHUP still reloads it");
 	status_start(&d);

@@ -132,6 +132,25 @@ static int parent(long a[6], int d, int p, struct resolve *rs, char *buf)
 	return 0;
 }
 
+/* The xattr calls on a path: the walk finds the file (following the last
+ * component or not, as the call does), and the following form of the call
+ * acts on it through our fd's link (there is no AT_EMPTY_PATH for them
+ * before Linux 6.13). The link leads to the file itself, a symlink too. */
+static int xattr_path(long *nr, long a[6], bool follow, long as, struct resolve *rs)
+{
+	const char *path = (const char *)a[0];
+	long fd;
+
+	if (!path[0])
+		return 0; /* the kernel's ENOENT */
+	fd = walk(AT_FDCWD, path, O_PATH | (follow ? 0 : O_NOFOLLOW), 0);
+	if (fd < 0)
+		return walk_failed(fd);
+	keep(rs, fd);
+	*nr = as;
+	return via_proc(a, -1, 0, rs);
+}
+
 int resolve_call(long *nr, long a[6], struct resolve *rs)
 {
 	int r;
@@ -194,6 +213,30 @@ int resolve_call(long *nr, long a[6], struct resolve *rs)
 		if (r == 0)
 			r = via_proc(a, 0, 1, rs);
 		return r ? r : parent(a, 2, 3, rs, rs->buf[1]);
+	case __NR_utimensat:
+		if (!a[1])
+			return 0; /* futimens: the fd, taken already */
+		return whole(a, 0, 1, 3, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW,
+			     rs);
+	case __NR_statfs:
+		r = whole(a, -1, 0, -1, 0, 0, rs);
+		if (r == 0 && rs->nfds) {
+			*nr = __NR_fstatfs; /* an O_PATH fd will do */
+			a[0] = rs->fds[0];
+		}
+		return r;
+	case __NR_getxattr:
+	case __NR_lgetxattr:
+		return xattr_path(nr, a, *nr == __NR_getxattr, __NR_getxattr, rs);
+	case __NR_setxattr:
+	case __NR_lsetxattr:
+		return xattr_path(nr, a, *nr == __NR_setxattr, __NR_setxattr, rs);
+	case __NR_listxattr:
+	case __NR_llistxattr:
+		return xattr_path(nr, a, *nr == __NR_listxattr, __NR_listxattr, rs);
+	case __NR_removexattr:
+	case __NR_lremovexattr:
+		return xattr_path(nr, a, *nr == __NR_removexattr, __NR_removexattr, rs);
 	case __NR_symlinkat:
 		return parent(a, 1, 2, rs, rs->buf[0]);
 	case __NR_mknodat:

@@ -7,7 +7,8 @@
  * directories among them). So the executor never lets the kernel walk a
  * client's path with the plain *at calls: every walk is an
  * openat2(RESOLVE_NO_MAGICLINKS), and the call then acts on what that walk
- * found: the whole path (stat, access, chdir, truncate) or its parent
+ * found: the whole path (stat, access, chdir, truncate, utimensat, statfs,
+ * the xattr calls) or its parent
  * directory (unlink, mkdir, rename, whose last component is never
  * followed). A walk that meets a magic link fails with ELOOP, as a true
  * symlink loop does; either way the client then runs the call itself and

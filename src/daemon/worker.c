@@ -129,6 +129,14 @@ static int serve(struct worker *w, uint32_t i)
 		goto done;
 	}
 	call.tid = atomic_load_explicit(&lsca_ring_meta(r, i)->tid, memory_order_relaxed);
+	if (atomic_load_explicit(&c->execd, memory_order_acquire) && !c->direct_only) {
+		/* the process is another program now; a child that kept the
+		 * ring must not be served as it (its new image attaches anew) */
+		c->why_direct = "it executed a new program";
+		c->direct_only = true;
+		log_debug("pid %d (%s): calls stay direct from now on: %s", (int)c->pid, c->comm,
+			  c->why_direct);
+	}
 	refresh_identity(w, call.tid);
 	if (c->direct_only) {
 		resp.flags = LSCA_RESP_DIRECT;
@@ -170,6 +178,7 @@ static bool observe_one(struct worker *w, uint32_t len)
 		call.kinds[i] = d->kinds[i];
 		switch (d->kinds[i]) {
 		case LSCA_A_PATH:
+		case LSCA_A_STRING:
 			if (!a) {
 				call.args[i] = 0; /* the client could not read it: EFAULT */
 				break;
@@ -184,6 +193,8 @@ static bool observe_one(struct worker *w, uint32_t len)
 		case LSCA_A_IOVOUT:
 		case LSCA_A_STAT:
 		case LSCA_A_STATX:
+		case LSCA_A_STATFS:
+		case LSCA_A_TIMES:
 			call.args[i] = 0; /* the bytes stayed in the client */
 			break;
 		case LSCA_A_FD:
@@ -217,7 +228,9 @@ static unsigned drain_log(struct worker *w, uint32_t i)
 
 	if (head == tail)
 		return 0;
-	if (head - tail > LSCA_EVLOG_SIZE)
+	/* our tail is always 8-aligned, so a record header never runs past
+	 * the log; a head that is not makes the whole log garbage */
+	if (head % 8 || head - tail > LSCA_EVLOG_SIZE)
 		goto garbage;
 	while (tail != head) {
 		uint32_t pos = (uint32_t)(tail % LSCA_EVLOG_SIZE), len;
@@ -250,8 +263,8 @@ garbage:
 		log_warn("pid %d (%s): malformed event log; dropping what it holds", (int)w->c->pid,
 			 w->c->comm);
 	w->bad_log = true;
-	w->tails[i] = head;
-	atomic_store_explicit(&log->tail, head, memory_order_release);
+	w->tails[i] = head & ~(uint64_t)7; /* never an unaligned tail */
+	atomic_store_explicit(&log->tail, w->tails[i], memory_order_release);
 	return n;
 }
 

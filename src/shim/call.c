@@ -78,6 +78,10 @@ static bool must_run_here(const struct lsca_sysdesc *d, const long *a, bool guar
 	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
 		switch (d->kinds[i]) {
 		case LSCA_A_PATH:
+			/* futimens: utimensat(fd, NULL, ...) acts on the fd */
+			if (!a[i] && (d->flags & LSCA_S_NULLPATH) && i > 0 &&
+			    d->kinds[i - 1] == LSCA_A_DIRFD && (int)a[i - 1] != AT_FDCWD)
+				break;
 			/* bad and overlong paths: the kernel's own answer */
 			if (never_mapped(a[i]) ||
 			    strnlen((const char *)a[i], PATH_MAX) == PATH_MAX ||
@@ -94,8 +98,18 @@ static bool must_run_here(const struct lsca_sysdesc *d, const long *a, bool guar
 			if (a[i + 1] > 0 && never_mapped(a[i]))
 				return true;
 			break;
+		case LSCA_A_STRING:
+			/* the kernel's EFAULT, or its ERANGE for a long name */
+			if (never_mapped(a[i]) || strnlen((const char *)a[i], PATH_MAX) == PATH_MAX)
+				return true;
+			break;
+		case LSCA_A_TIMES:
+			if (a[i] && never_mapped(a[i]))
+				return true;
+			break;
 		case LSCA_A_STAT:
 		case LSCA_A_STATX:
+		case LSCA_A_STATFS:
 			if (never_mapped(a[i]))
 				return true;
 			break;
@@ -244,7 +258,8 @@ static long call_once(const struct lsca_ring *ring, uint32_t slot, const struct 
 		size_t cap =
 		    (size_t)a[i + 1] < ring->data_size ? (size_t)a[i + 1] : ring->data_size;
 
-		if (d->kinds[i] != LSCA_A_OUTBUF)
+		/* a size-0 getxattr or listxattr asks only for the size */
+		if (d->kinds[i] != LSCA_A_OUTBUF || !a[i + 1])
 			continue;
 		if ((size_t)r > cap)
 			return -EIO; /* a daemon that lies: never overrun the caller */
@@ -252,7 +267,8 @@ static long call_once(const struct lsca_ring *ring, uint32_t slot, const struct 
 	}
 	if (r == 0)
 		for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
-			if (d->kinds[i] == LSCA_A_STAT || d->kinds[i] == LSCA_A_STATX)
+			if (d->kinds[i] == LSCA_A_STAT || d->kinds[i] == LSCA_A_STATX ||
+			    d->kinds[i] == LSCA_A_STATFS)
 				memcpy((void *)a[i], data, lsca_argkind_size(d->kinds[i]));
 	return r;
 }
@@ -380,8 +396,8 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 }
 
 /* Post a call that ran here, and its result, to our slot's event log for
- * lscad's watching plugins. Paths are copied into the record; other
- * buffers stay here. */
+ * lscad's watching plugins. Paths and strings (xattr names) are copied
+ * into the record; other buffers and structs stay here. */
 /* An observing client never waits on lscad, so it would post into a dead
  * ring for ever: it looks at lscad's state word every call, and asks the
  * kernel about the socket (one ppoll) at most every 100 ms. */
@@ -407,7 +423,8 @@ static void post(const struct lsca_ring *ring, uint32_t slot, const struct lsca_
 	uint32_t advance, off;
 
 	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
-		if (d->kinds[i] == LSCA_A_PATH && r != -EFAULT && !never_mapped(a[i])) {
+		if ((d->kinds[i] == LSCA_A_PATH || d->kinds[i] == LSCA_A_STRING) && r != -EFAULT &&
+		    !never_mapped(a[i])) {
 			plen[i] = strnlen((const char *)a[i], 4095) + 1;
 			len += plen[i];
 		}
@@ -433,7 +450,8 @@ static void post(const struct lsca_ring *ring, uint32_t slot, const struct lsca_
 			off += (uint32_t)plen[i];
 		} else if (d->kinds[i] == LSCA_A_OFFSET) {
 			ev->args[i] = (uint64_t)offsets[i]; /* never a client address */
-		} else if (d->kinds[i] != LSCA_A_PATH) {
+		} else if (d->kinds[i] != LSCA_A_PATH && d->kinds[i] != LSCA_A_STRING &&
+			   d->kinds[i] != LSCA_A_TIMES && d->kinds[i] != LSCA_A_STATFS) {
 			ev->args[i] = (uint64_t)a[i];
 		}
 	}

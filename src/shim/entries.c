@@ -15,9 +15,13 @@
 #include <stdlib.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "shim.h"
 
@@ -67,6 +71,15 @@ static void __attribute__((noreturn)) open_fail(void)
 			return -1;                                                                 \
 		}                                                                                  \
 		return real_ args;                                                                 \
+	}
+/* libc declares the parameter nonnull, yet checks it: so do we (the asm
+ * keeps the compiler from assuming the declaration) */
+#define NONNULL(p)                                                                                 \
+	long nn_ = (long)(p);                                                                      \
+	__asm__("" : "+r"(nn_));                                                                   \
+	if (!nn_) {                                                                                \
+		errno = EINVAL;                                                                    \
+		return -1;                                                                         \
 	}
 #define CHK_VER(v)                                                                                 \
 	if ((v) < 0 || (v) > STAT_VER_MAX) {                                                       \
@@ -120,6 +133,51 @@ struct sockaddr;
 struct msghdr;
 
 #include "entries.def"
+
+/* The timeval and utimbuf forms are utimensat, as libc makes them (no
+ * check of the microseconds: the kernel's EINVAL sees the nanoseconds). */
+static long utimes_call(int d, const char *p, const struct timeval *tv, int f)
+{
+	struct timespec ts[2];
+	long a[6] = {d, (long)p, 0, f};
+
+	if (tv) {
+		for (int i = 0; i < 2; i++) {
+			ts[i].tv_sec = tv[i].tv_sec;
+			ts[i].tv_nsec = tv[i].tv_usec * 1000;
+		}
+		a[2] = (long)ts;
+	}
+	return shim_call(__NR_utimensat, a);
+}
+
+EXPORT int utimes(const char *p, const struct timeval tv[2])
+{
+	return (int)utimes_call(AT_FDCWD, p, tv, 0);
+}
+
+EXPORT int lutimes(const char *p, const struct timeval tv[2])
+{
+	return (int)utimes_call(AT_FDCWD, p, tv, AT_SYMLINK_NOFOLLOW);
+}
+
+EXPORT int futimes(int fd, const struct timeval tv[2])
+{
+	return (int)utimes_call(fd, NULL, tv, 0);
+}
+
+EXPORT int utime(const char *p, const struct utimbuf *u)
+{
+	struct timespec ts[2];
+	long a[6] = {AT_FDCWD, (long)p, 0, 0};
+
+	if (u) {
+		ts[0] = (struct timespec){.tv_sec = u->actime};
+		ts[1] = (struct timespec){.tv_sec = u->modtime};
+		a[2] = (long)ts;
+	}
+	return (int)shim_call(__NR_utimensat, a);
+}
 
 /* Not an identity, but the daemon creates files with the process's umask. */
 EXPORT mode_t umask(mode_t m)
