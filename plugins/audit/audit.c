@@ -316,6 +316,7 @@ static const char *errno_name(uint64_t e)
 struct argkeys {
 	char key[6][AUDIT_KEY_MAX];
 	uint8_t len[6];
+	uint8_t pad_[2]; /* a multiple of 8 bytes, whatever the count in struct audit */
 };
 
 static void make_argkeys(struct argkeys *k, const struct argnames *names)

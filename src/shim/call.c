@@ -258,8 +258,9 @@ static long call_once(const struct lsca_ring *ring, uint32_t slot, const struct 
 		size_t cap =
 		    (size_t)a[i + 1] < ring->data_size ? (size_t)a[i + 1] : ring->data_size;
 
-		/* a size-0 getxattr or listxattr asks only for the size */
-		if (d->kinds[i] != LSCA_A_OUTBUF || !a[i + 1])
+		/* a size-0 getxattr or listxattr asks only for the size (a NULL
+		 * buffer with a size never gets here: must_run_here) */
+		if (d->kinds[i] != LSCA_A_OUTBUF || !a[i + 1] || !a[i])
 			continue;
 		if ((size_t)r > cap)
 			return -EIO; /* a daemon that lies: never overrun the caller */
