@@ -54,11 +54,13 @@ static gboolean on_events(gint fd, GIOCondition cond, gpointer data)
 int procwatch_start(struct lscad *d)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC, .nl_pid = 0};
-	struct {
-		alignas(struct nlmsghdr) struct nlmsghdr h;
-		struct cn_msg m;
-		enum proc_cn_mcast_op op;
-	} __attribute__((packed)) req;
+	/* nlmsghdr, cn_msg, then the operation: laid out by hand, since
+	 * cn_msg ends in a flexible array */
+	alignas(struct nlmsghdr) char
+	    req[NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(enum proc_cn_mcast_op))];
+	struct nlmsghdr *h = (struct nlmsghdr *)req;
+	struct cn_msg *m = NLMSG_DATA(h);
+	enum proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
 	int size = 4 << 20;
 
@@ -67,14 +69,14 @@ int procwatch_start(struct lscad *d)
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto fail;
-	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = NLMSG_DONE;
-	req.m.id.idx = CN_IDX_PROC;
-	req.m.id.val = CN_VAL_PROC;
-	req.m.len = sizeof(req.op);
-	req.op = PROC_CN_MCAST_LISTEN;
-	if (send(fd, &req, sizeof(req), 0) < 0)
+	memset(req, 0, sizeof(req));
+	h->nlmsg_len = sizeof(req);
+	h->nlmsg_type = NLMSG_DONE;
+	m->id.idx = CN_IDX_PROC;
+	m->id.val = CN_VAL_PROC;
+	m->len = sizeof(op);
+	memcpy(m->data, &op, sizeof(op));
+	if (send(fd, req, sizeof(req), 0) < 0)
 		goto fail;
 	g_unix_fd_add(fd, G_IO_IN, on_events, d);
 	return 0;

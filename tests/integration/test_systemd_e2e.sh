@@ -303,8 +303,9 @@ wd2=$(ct systemctl show -p WatchdogTimestampMonotonic --value lscad.service)
 status=$(ct cat "/proc/$lpid/status")
 grep -q '^NoNewPrivs:[[:space:]]*1$' <<<"$status" || fail "lscad runs without no_new_privs"
 # CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID (0-7),
-# LINUX_IMMUTABLE 9, SYS_CHROOT 18, SYS_PTRACE 19, SYS_RESOURCE 24, MKNOD 27
-want_bnd=$(((1 << 8) - 1 | 1 << 9 | 1 << 18 | 1 << 19 | 1 << 24 | 1 << 27))
+# LINUX_IMMUTABLE 9, NET_ADMIN 12 (exec events), SYS_CHROOT 18, SYS_PTRACE 19,
+# SYS_RESOURCE 24, MKNOD 27
+want_bnd=$(((1 << 8) - 1 | 1 << 9 | 1 << 12 | 1 << 18 | 1 << 19 | 1 << 24 | 1 << 27))
 ct1_bnd=$((16#$(ct awk '/^CapBnd:/ { print $2 }' /proc/1/status)))
 bnd=$((16#$(awk '/^CapBnd:/ { print $2 }' <<<"$status")))
 [ "$bnd" = $((want_bnd & ct1_bnd)) ] ||
