@@ -593,9 +593,12 @@ int main(int argc, char **argv)
 	watchdog_start();
 	r = procwatch_start(&d);
 	if (r < 0 && creds_daemon_can_switch())
-		log_warn("cannot watch for execs (%s): a child that keeps its parent's ring "
-			 "after the parent executes another program is not noticed",
-			 strerror(-r));
+		/* the proc connector exists only in the initial network
+		 * namespace: inside a container lscad goes without it */
+		log_info("exec events unavailable here (errno %d): a child that keeps its "
+			 "parent's ring after the parent executes another program is served "
+			 "with the parent's old identity (docs/interception.md)",
+			 -r);
 	if (control_start(&d, control) < 0)
 		log_warn("lscactl cannot reach this lscad; SIGHUP still reloads it");
 	status_start(&d);
