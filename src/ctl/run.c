@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,12 +265,14 @@ static pid_t start_command(struct run *r, char **cmd)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: lscactl run [--config FILE | --audit FILE] [--summary-file FILE]\n"
-		   "                   [--socket PATH] [--spin-us USEC] -- COMMAND [ARG...]\n"
-		   "Run COMMAND with its system calls served by a private lscad; print a\n"
-		   "per-syscall summary on stderr (or to FILE) when it ends.\n"
-		   "  --config FILE   lscad's configuration (default: the built-in one)\n"
-		   "  --audit FILE    log every call as a JSON line to FILE (the audit plugin)\n");
+	fprintf(f,
+		"Usage: lscactl run [--config FILE | --audit FILE] [--summary-file FILE] [--json]\n"
+		"                   [--socket PATH] [--spin-us USEC] -- COMMAND [ARG...]\n"
+		"Run COMMAND with its system calls served by a private lscad; print a\n"
+		"per-syscall summary on stderr (or to FILE) when it ends.\n"
+		"  --config FILE   lscad's configuration (default: the built-in one)\n"
+		"  --audit FILE    log every call as a JSON line to FILE (the audit plugin)\n"
+		"  --json          the summary as one JSON object\n");
 }
 
 /* --audit FILE: a configuration with just the audit plugin. */
@@ -309,10 +312,12 @@ int ctl_run(int argc, char **argv)
 					     {"spin-us", required_argument, NULL, 'p'},
 					     {"config", required_argument, NULL, 'c'},
 					     {"audit", required_argument, NULL, 'a'},
+					     {"json", no_argument, NULL, 'j'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	struct run r = {.spin_us = "100"};
 	const char *sock_opt = NULL, *audit = NULL;
+	bool json = false;
 	struct lsca_summary sum;
 	int c, st = 0, code;
 	pid_t pid;
@@ -334,6 +339,9 @@ int ctl_run(int argc, char **argv)
 			break;
 		case 'a':
 			audit = optarg;
+			break;
+		case 'j':
+			json = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -386,9 +394,9 @@ int ctl_run(int argc, char **argv)
 	if (lsca_summary_read(&sum, r.stats) < 0) {
 		fprintf(stderr, "lscactl: lscad left no summary in %s\n", r.stats);
 	} else if (r.summary) {
-		summary_print(r.summary, &sum);
+		(json ? summary_print_json : summary_print)(r.summary, &sum);
 	} else {
-		summary_print(stderr, &sum);
+		(json ? summary_print_json : summary_print)(stderr, &sum);
 	}
 	if (r.summary && fclose(r.summary) != 0)
 		fprintf(stderr, "lscactl: cannot write %s: %m\n", r.summary_file);

@@ -2,6 +2,7 @@
 #include "summary.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 static const struct lsca_summary *sort_base;
@@ -66,4 +67,34 @@ void summary_print(FILE *f, const struct lsca_summary *s)
 	}
 	rule(f);
 	row(f, "total", &total);
+}
+
+void summary_print_json(FILE *f, const struct lsca_summary *s)
+{
+	unsigned order[LSCA_NOPS];
+	bool first = true;
+
+	for (unsigned i = 0; i < LSCA_NOPS; i++)
+		order[i] = i;
+	sort_base = s;
+	qsort(order, LSCA_NOPS, sizeof(order[0]), by_calls);
+	fprintf(f,
+		"{\"processes\": %" PRIu64 ", \"interception\": {\"complete\": %" PRIu64
+		", \"entry-points\": %" PRIu64 "}, \"syscalls\": [",
+		s->clients, s->complete, s->entry);
+	for (unsigned i = 0; i < LSCA_NOPS; i++) {
+		const struct lsca_stat *o = &s->op[order[i]];
+
+		if (!o->calls)
+			continue;
+		/* syscall names are plain identifiers: no escaping needed */
+		fprintf(f,
+			"%s{\"syscall\": \"%s\", \"calls\": %" PRIu64 ", \"errors\": %" PRIu64
+			", \"proxied\": %" PRIu64 ", \"observed\": %" PRIu64
+			", \"direct\": %" PRIu64 ", \"total_ns\": %" PRIu64 "}",
+			first ? "" : ", ", lsca_sysdesc_op(order[i])->name, o->calls, o->errors,
+			o->calls - o->direct - o->observed, o->observed, o->direct, o->ns);
+		first = false;
+	}
+	fprintf(f, "]}\n");
 }

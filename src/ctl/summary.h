@@ -11,5 +11,7 @@
 #include "../common/statsfile.h"
 
 void summary_print(FILE *f, const struct lsca_summary *s);
+/* The same as one JSON object (lscactl run --json). */
+void summary_print_json(FILE *f, const struct lsca_summary *s);
 
 #endif /* LSCA_SUMMARY_H */

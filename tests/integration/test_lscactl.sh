@@ -194,4 +194,21 @@ rm "$pre"
 "$LSCACTL" preload disable --file "$pre" >/dev/null
 [ ! -e "$pre" ] || fail "emptied file left: $(cat "$pre")"
 ok "preload refuses without a healthy lscad, unless --force"
+
+# ---- run: the summary, human and --json ----
+printf 'x\n' >"$WORK/runfile"
+"$LSCACTL" run --summary-file "$WORK/run.txt" -- cat "$WORK/runfile" >/dev/null
+grep -q "^lsca: 1 process attached" "$WORK/run.txt" && grep -q "^openat " "$WORK/run.txt" ||
+	fail "run's summary: $(cat "$WORK/run.txt")"
+"$LSCACTL" run --json --summary-file "$WORK/run.json" -- cat "$WORK/runfile" >/dev/null
+python3 - "$WORK/run.json" "$WORK/run.txt" <<'PY' || fail "run --json: $(cat "$WORK/run.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+txt = {l.split()[0]: int(l.split()[1]) for l in open(sys.argv[2]) if l[:1].isalpha() and len(l.split()) == 8 and l.split()[1].isdigit()}
+assert j["processes"] == 1 and j["interception"]["entry-points"] == 1, j
+calls = {r["syscall"]: r["calls"] for r in j["syscalls"]}
+assert calls.get("openat", 0) > 0 and all(r["proxied"] + r["observed"] + r["direct"] == r["calls"] for r in j["syscalls"]), j
+assert calls == {k: v for k, v in txt.items() if k != "total" and k != "syscall"}, (calls, txt)
+PY
+ok "run prints its summary as a table and, with --json, as one JSON object"
 echo "$passed passed, 0 failed"
