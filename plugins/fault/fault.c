@@ -10,7 +10,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -20,6 +19,8 @@
 #include <strings.h>
 #include <syslog.h>
 #include <time.h>
+
+#include "../common/plugin_util.h"
 
 enum {
 	F_PATH = 1u << 0,  /* has a path argument */
@@ -112,11 +113,6 @@ static const struct {
 
 enum trigger { T_ALWAYS, T_RATE, T_NTH, T_EVERY };
 
-struct strlist {
-	char **v;
-	unsigned n;
-};
-
 struct rule {
 	unsigned line;
 	uint64_t sys; /* bit i: sys_table[i] */
@@ -167,40 +163,6 @@ static uint64_t next_rand(uint64_t *s)
 }
 
 /* --- configuration --- */
-
-/* Report a configuration problem; always -EINVAL (the compiler sees it). */
-#define CFG_ERR(ctx, node, ...) ((ctx)->ops->config_error((ctx), (node), __VA_ARGS__), -EINVAL)
-
-static int check_keys(struct lsca_plugin_ctx *ctx, const struct lsca_config *map,
-		      const char *const *keys, const char *what)
-{
-	if (map->type != LSCA_CONFIG_MAPPING)
-		return CFG_ERR(ctx, map, "%s must be a mapping", what);
-	for (unsigned i = 0; i < map->nchildren; i++) {
-		const struct lsca_config *c = &map->children[i];
-		char list[512] = "";
-		size_t off = 0;
-		bool known = false;
-
-		for (unsigned k = 0; keys[k]; k++) {
-			known |= c->key && !strcmp(c->key, keys[k]);
-			if (off < sizeof(list))
-				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
-							k ? ", " : "", keys[k]);
-		}
-		if (!known)
-			return CFG_ERR(ctx, c, "unknown key in %s (expected %s)", what, list);
-	}
-	return 0;
-}
-
-static int get_scalar(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, const char **out)
-{
-	if (n->type != LSCA_CONFIG_SCALAR || !n->value)
-		return CFG_ERR(ctx, n, "expected a single value");
-	*out = n->value;
-	return 0;
-}
 
 static int get_u64(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, uint64_t min,
 		   uint64_t *out)
@@ -265,32 +227,14 @@ static int parse_errno(struct lsca_plugin_ctx *ctx, const struct lsca_config *n,
 		       "expected an errno name (EIO, ENOSPC, ...) or a number from 1 to 4095");
 }
 
-static int add_str(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, struct strlist *l)
-{
-	const char *v;
-	char **nv;
-
-	if (get_scalar(ctx, n, &v) < 0)
-		return -EINVAL;
-	nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	l->v = nv;
-	l->v[l->n] = strdup(v);
-	if (!l->v[l->n])
-		return -ENOMEM;
-	l->n++;
-	return 0;
-}
-
 static int get_globs(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, struct strlist *l)
 {
 	if (n->type == LSCA_CONFIG_SCALAR)
-		return add_str(ctx, n, l);
+		return strlist_add(ctx, n, l);
 	if (n->type != LSCA_CONFIG_SEQUENCE || !n->nchildren)
 		return CFG_ERR(ctx, n, "expected a glob or a non-empty list of globs");
 	for (unsigned i = 0; i < n->nchildren; i++) {
-		int e = add_str(ctx, &n->children[i], l);
+		int e = strlist_add(ctx, &n->children[i], l);
 
 		if (e < 0)
 			return e;
@@ -333,63 +277,18 @@ static uint64_t path_mask(void)
 	return m;
 }
 
-static bool has_dotdot(const char *p)
-{
-	size_t n = strlen(p);
-
-	return strstr(p, "/../") || (n >= 3 && !strcmp(p + n - 3, "/.."));
-}
-
 /* The canonical form of a configured prefix, to compare with the resolved
  * paths of calls: no "//", "." or trailing "/", and its longest existing
  * ancestor through realpath(). */
 static int canon_prefix(const char *in, char *out, size_t len)
 {
 	char buf[PATH_MAX] = "", head[PATH_MAX] = ""; /* config time: zeroed, simpler to check */
-	size_t o = 0, cut;
+	int r = clean_path(in, buf, sizeof(buf));
 
-	for (const char *s = in; *s;) {
-		const char *e;
-		size_t n;
-
-		while (*s == '/')
-			s++;
-		e = strchrnul(s, '/');
-		n = (size_t)(e - s);
-		if (n && !(n == 1 && s[0] == '.')) {
-			if (o + 1 + n + 1 > sizeof(buf))
-				return -ENAMETOOLONG;
-			buf[o++] = '/';
-			memcpy(buf + o, s, n);
-			o += n;
-		}
-		s = e;
-	}
-	buf[o] = '\0';
-	memcpy(head, buf, o + 1);
-	cut = o;
-	for (;;) {
-		char *real = realpath(cut ? head : "/", NULL);
-		int r = 0;
-
-		if (real) {
-			const char *tail = buf + cut;
-
-			if (has_dotdot(tail))
-				r = -ENOENT;
-			else if ((size_t)snprintf(out, len, "%s%s", strcmp(real, "/") ? real : "",
-						  *tail || strcmp(real, "/") ? tail : "/") >= len)
-				r = -ENAMETOOLONG;
-			free(real);
-			return r;
-		}
-		if (!cut)
-			return -errno;
-		while (cut > 0 && head[cut - 1] != '/')
-			cut--;
-		cut = cut ? cut - 1 : 0;
-		head[cut] = '\0';
-	}
+	if (r < 0)
+		return r;
+	memcpy(head, buf, strlen(buf) + 1);
+	return canon_ancestor(buf, head, strlen(buf), out, len);
 }
 
 static int parse_rule(struct fault *f, const struct lsca_config *n, struct rule *r)
@@ -467,6 +366,7 @@ static int parse_config(struct fault *f, const struct lsca_config *cfg)
 	static const char *const keys[] = {"seed", "rules", "priority", NULL};
 	struct lsca_plugin_ctx *ctx = f->ctx;
 	const struct lsca_config *c;
+	long prio;
 	int e;
 
 	f->seed = 1;
@@ -478,17 +378,9 @@ static int parse_config(struct fault *f, const struct lsca_config *cfg)
 	if ((c = lsca_config_get(cfg, "seed")) && (e = get_u64(ctx, c, 0, &f->seed)) < 0)
 		return e;
 	if ((c = lsca_config_get(cfg, "priority"))) {
-		const char *v;
-		char *end;
-		long x;
-
-		if ((e = get_scalar(ctx, c, &v)) < 0)
+		if ((e = get_long(ctx, c, -1000000, 1000000, &prio)) < 0)
 			return e;
-		errno = 0;
-		x = strtol(v, &end, 10);
-		if (!*v || *end || errno || x < -1000000 || x > 1000000)
-			return CFG_ERR(ctx, c, "expected an integer from -1000000 to 1000000");
-		f->priority = (int)x;
+		f->priority = (int)prio;
 	}
 	if (!(c = lsca_config_get(cfg, "rules")))
 		return 0;
@@ -505,13 +397,6 @@ static int parse_config(struct fault *f, const struct lsca_config *cfg)
 	return 0;
 }
 
-static void free_strlist(struct strlist *l)
-{
-	for (unsigned i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-}
-
 static void fault_free(struct fault *f)
 {
 	for (unsigned i = 0; i < f->nrules; i++) {
@@ -524,16 +409,6 @@ static void fault_free(struct fault *f)
 }
 
 /* --- the handler --- */
-
-static bool in_globs(const struct strlist *l, const char *s)
-{
-	if (!s)
-		return false;
-	for (unsigned i = 0; i < l->n; i++)
-		if (fnmatch(l->v[i], s, 0) == 0)
-			return true;
-	return false;
-}
 
 static bool under(const struct rule *r, const char *path)
 {

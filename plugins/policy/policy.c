@@ -20,6 +20,8 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "../common/plugin_util.h"
+
 /* What each syscall lscad handles is, for groups, defaults and `access:`. */
 enum {
 	F_PATH = 1u << 0,  /* has a path argument */
@@ -100,11 +102,6 @@ struct path_cond {
 	size_t len;
 };
 
-struct strlist {
-	char **v;
-	unsigned n;
-};
-
 struct uidlist {
 	uid_t *v;
 	unsigned n;
@@ -145,41 +142,6 @@ struct policy {
 
 /* --- configuration --- */
 
-/* Report a configuration problem; always -EINVAL (the compiler sees it). */
-#define CFG_ERR(ctx, node, ...) ((ctx)->ops->config_error((ctx), (node), __VA_ARGS__), -EINVAL)
-
-/* Every key of map must be one of keys (NULL-terminated). */
-static int check_keys(struct lsca_plugin_ctx *ctx, const struct lsca_config *map,
-		      const char *const *keys, const char *what)
-{
-	if (map->type != LSCA_CONFIG_MAPPING)
-		return CFG_ERR(ctx, map, "%s must be a mapping", what);
-	for (unsigned i = 0; i < map->nchildren; i++) {
-		const struct lsca_config *c = &map->children[i];
-		char list[512] = "";
-		size_t off = 0;
-		bool known = false;
-
-		for (unsigned k = 0; keys[k]; k++) {
-			known |= c->key && !strcmp(c->key, keys[k]);
-			if (off < sizeof(list))
-				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
-							k ? ", " : "", keys[k]);
-		}
-		if (!known)
-			return CFG_ERR(ctx, c, "unknown key in %s (expected %s)", what, list);
-	}
-	return 0;
-}
-
-static int get_scalar(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, const char **out)
-{
-	if (n->type != LSCA_CONFIG_SCALAR || !n->value)
-		return CFG_ERR(ctx, n, "expected a single value");
-	*out = n->value;
-	return 0;
-}
-
 static int get_bool(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, bool *out)
 {
 	const char *v;
@@ -192,23 +154,6 @@ static int get_bool(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, bo
 		*out = false;
 	else
 		return CFG_ERR(ctx, n, "expected true or false");
-	return 0;
-}
-
-static int get_long(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, long min, long max,
-		    long *out)
-{
-	const char *v;
-	char *end;
-	long x;
-
-	if (get_scalar(ctx, n, &v) < 0)
-		return -EINVAL;
-	errno = 0;
-	x = strtol(v, &end, 10);
-	if (!*v || *end || errno || x < min || x > max)
-		return CFG_ERR(ctx, n, "expected an integer from %ld to %ld", min, max);
-	*out = x;
 	return 0;
 }
 
@@ -234,21 +179,7 @@ static int each_item(struct lsca_plugin_ctx *ctx, const struct lsca_config *n,
 
 static int add_str(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, void *arg)
 {
-	struct strlist *l = arg;
-	const char *v;
-	char **nv;
-
-	if (get_scalar(ctx, n, &v) < 0)
-		return -EINVAL;
-	nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	l->v = nv;
-	l->v[l->n] = strdup(v);
-	if (!l->v[l->n])
-		return -ENOMEM;
-	l->n++;
-	return 0;
+	return strlist_add(ctx, n, arg);
 }
 
 /* A uid by number or user name (looked up once, at load). */
@@ -337,50 +268,12 @@ static int add_sys(struct lsca_plugin_ctx *ctx, const struct lsca_config *n, voi
 	return 0;
 }
 
-/* Lexically clean an absolute path into out: no "//", no "." component,
- * no trailing "/" (but "/" itself). ".." is kept for canon_path. */
-static int clean_path(const char *in, char *out, size_t len)
-{
-	size_t o = 0;
-
-	if (in[0] != '/')
-		return -EINVAL;
-	for (const char *s = in; *s;) {
-		const char *e;
-		size_t n;
-
-		while (*s == '/')
-			s++;
-		e = strchrnul(s, '/');
-		n = (size_t)(e - s);
-		if (n && !(n == 1 && s[0] == '.')) {
-			if (o + 1 + n + 1 > len)
-				return -ENAMETOOLONG;
-			out[o++] = '/';
-			memcpy(out + o, s, n);
-			o += n;
-		}
-		s = e;
-	}
-	if (!o)
-		out[o++] = '/';
-	out[o] = '\0';
-	return 0;
-}
-
 /* Whether path is dir or below it. */
 static bool under_dir(const char *path, const char *dir)
 {
 	size_t n = strlen(dir);
 
 	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
-}
-
-static bool has_dotdot(const char *p)
-{
-	size_t n = strlen(p);
-
-	return strstr(p, "/../") || (n >= 3 && !strcmp(p + n - 3, "/.."));
 }
 
 /* The canonical form of a configured path, to compare with the resolved
@@ -390,8 +283,7 @@ static bool has_dotdot(const char *p)
 static int canon_path(const char *in, bool glob, char *out, size_t len)
 {
 	char buf[PATH_MAX] = "", head[PATH_MAX] = ""; /* config time: zeroed, simpler to check */
-	size_t split, cut;
-	const char *tail;
+	size_t split;
 	int r = clean_path(in, buf, sizeof(buf));
 
 	if (r < 0)
@@ -409,33 +301,13 @@ static int canon_path(const char *in, bool glob, char *out, size_t len)
 	}
 	memcpy(head, buf, split);
 	head[split] = '\0';
-	cut = split;
 	if (under_dir(buf, "/proc") || under_dir(buf, "/dev")) {
 		/* magic links: realpath() would give lscad's own /proc/self */
 		if (has_dotdot(buf))
 			return -ENOENT;
 		return (size_t)snprintf(out, len, "%s", buf) >= len ? -ENAMETOOLONG : 0;
 	}
-	for (;;) {
-		char *real = realpath(cut ? head : "/", NULL);
-
-		if (real) {
-			tail = buf + cut;
-			if (has_dotdot(tail))
-				r = -ENOENT; /* ".." after a missing directory or a wildcard */
-			else if ((size_t)snprintf(out, len, "%s%s", strcmp(real, "/") ? real : "",
-						  *tail || strcmp(real, "/") ? tail : "/") >= len)
-				r = -ENAMETOOLONG;
-			free(real);
-			return r;
-		}
-		if (!cut)
-			return -errno;
-		while (cut > 0 && head[cut - 1] != '/')
-			cut--;
-		cut = cut ? cut - 1 : 0;
-		head[cut] = '\0';
-	}
+	return canon_ancestor(buf, head, split, out, len);
 }
 
 struct path_arg {
@@ -628,13 +500,6 @@ static int parse_config(struct policy *p, const struct lsca_config *cfg)
 	return 0;
 }
 
-static void free_strlist(struct strlist *l)
-{
-	for (unsigned i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-}
-
 static void policy_free(struct policy *p)
 {
 	for (unsigned i = 0; i < p->nrules; i++) {
@@ -738,16 +603,6 @@ static bool in_uids(const struct uidlist *l, uid_t u)
 {
 	for (unsigned i = 0; i < l->n; i++)
 		if (l->v[i] == u)
-			return true;
-	return false;
-}
-
-static bool in_globs(const struct strlist *l, const char *s)
-{
-	if (!s)
-		return false;
-	for (unsigned i = 0; i < l->n; i++)
-		if (fnmatch(l->v[i], s, 0) == 0)
 			return true;
 	return false;
 }

@@ -8,16 +8,11 @@
  *                           through lscad
  * Run as an unprivileged user. Exit 0: the attack failed, 1: it worked
  * (no byte of /etc/shadow is printed), 2: could not run. */
-#include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,32 +20,8 @@
 #include "proto.h"
 #include "req.h"
 #include "ring.h"
+#include "review.h"
 #include "sysdesc.h"
-
-/* attach by hand (as hostile.c): the socket, the ring mapped into r */
-static int attach(const char *path, struct lsca_ring *r)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct lsca_hello h = {.magic = LSCA_PROTO_MAGIC, .version = LSCA_PROTO_VERSION};
-	struct lsca_welcome w = {0};
-	struct stat st;
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), memfd = -1;
-	void *map;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(fd, &h, sizeof(h), 0) < 0 ||
-	    lsca_recv_fd(fd, &w, sizeof(w), &memfd, NULL, MSG_CMSG_CLOEXEC) != (long)sizeof(w) ||
-	    w.status != LSCA_WELCOME_OK || memfd < 0 || fstat(memfd, &st) < 0) {
-		fprintf(stderr, "attach failed: %s (status %u)\n", strerror(errno), w.status);
-		return -1;
-	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
-	close(memfd);
-	if (map == MAP_FAILED || !lsca_ring_from_hdr(r, map, (size_t)st.st_size))
-		return -1;
-	return fd;
-}
 
 /* one call through slot 0 as thread tid; the response (ret -999: none) */
 static struct lsca_resp call(struct lsca_ring *r, pid_t tid, long nr, const long *a, uint32_t seq)
