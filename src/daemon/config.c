@@ -1428,7 +1428,7 @@ struct lscad_config *config_defaults(const char *plugin_dir)
 	if (!c->socket_path || !c->control_socket || !c->plugin_dir)
 		goto fail;
 	c->on_failure = LSCA_ON_FAILURE_PASSTHROUGH;
-	c->interception = LSCAD_INTERCEPT_ENTRY;
+	c->interception = LSCAD_INTERCEPT_COMPLETE;
 	c->log_target = LSCAD_LOG_STDERR;
 	c->log_level = LOG_INFO;
 	c->max_workers = 4096;

@@ -8,7 +8,7 @@
  *     socket: /run/lsca/lscad.sock        # clients connect here
  *     control_socket: /run/lsca/control.sock
  *     on_failure: passthrough             # passthrough | deny
- *     interception: entry-points          # entry-points | complete
+ *     interception: complete              # complete | entry-points
  *     log: { target: stderr, level: info } # stderr | journal; error|warning|info|debug
  *     workers: { max: 4096, spin_us: 100 } # one worker per attached process
  *     ring: { slots: 64, slot_kib: 128 }

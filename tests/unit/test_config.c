@@ -83,7 +83,7 @@ static void assert_defaults(const struct lscad_config *c)
 	ck_assert_str_eq(c->socket_path, LSCA_DEFAULT_SOCKET);
 	ck_assert_str_eq(c->control_socket, LSCAD_DEFAULT_CONTROL);
 	ck_assert_uint_eq(c->on_failure, LSCA_ON_FAILURE_PASSTHROUGH);
-	ck_assert_int_eq(c->interception, LSCAD_INTERCEPT_ENTRY);
+	ck_assert_int_eq(c->interception, LSCAD_INTERCEPT_COMPLETE);
 	ck_assert_int_eq(c->log_target, LSCAD_LOG_STDERR);
 	ck_assert_int_eq(c->log_level, LOG_INFO);
 	ck_assert_uint_eq(c->max_workers, 4096);
