@@ -172,6 +172,10 @@ static const char *confinement(struct client *c)
 	 * process must not reach through lscad what its sandbox forbids */
 	if (c->creds.no_new_privs)
 		return "it set no_new_privs (a Landlock sandbox lscad cannot see)";
+	/* a write through lscad would pass the client's file-size limit
+	 * (no EFBIG, no SIGXFSZ): limits are per process, lscad's are its own */
+	if (c->creds.fsize_limited)
+		return "it has a file-size limit (RLIMIT_FSIZE) lscad's writes would not honour";
 	if (!same_lsm_label(c->pid))
 		return "its security label (SELinux, AppArmor) differs from lscad's";
 	if (c->root_dev || c->root_ino) {

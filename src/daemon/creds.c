@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -108,6 +109,13 @@ int creds_read(pid_t pid, pid_t tid, int pidfd, struct creds *out)
 		return -EINVAL;
 	if (!(got & 32))
 		c.umask = 022;
+	{
+		/* lscad's writes obey lscad's own limit, not the client's */
+		struct rlimit rl;
+
+		c.fsize_limited =
+		    prlimit(pid, RLIMIT_FSIZE, NULL, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY;
+	}
 	/* the pid might have been recycled while we read: the pidfd knows */
 	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
 		return -ESRCH;

@@ -25,6 +25,7 @@ struct creds {
 	mode_t umask;
 	int seccomp; /* 0 none, 1 strict, 2 filter */
 	bool no_new_privs;
+	bool fsize_limited; /* RLIMIT_FSIZE is finite */
 	pid_t ppid;
 };
 

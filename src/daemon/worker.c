@@ -81,8 +81,8 @@ static int refresh_identity(struct worker *w, pid_t tid)
 		w->cred_epoch = e;
 		r = client_reidentify(c, tid);
 		if (r < 0) {
-			log_info("pid %d (%s): calls stay direct from now on: %s", (int)c->pid,
-				 c->comm, c->why_direct);
+			log_debug("pid %d (%s): calls stay direct from now on: %s", (int)c->pid,
+				  c->comm, c->why_direct);
 			c->direct_only = true;
 		}
 	}

@@ -49,6 +49,14 @@ else
 	echo "note: the PID 1 check needs root and unshare --pid; not run"
 fi
 
+# --- a file-size limit is the process's: lscad must not write past it ---
+fsize='ulimit -f 1; dd if=/dev/zero of="$0" bs=1024 count=4 2>/dev/null; echo "rc=$?"'
+nat=$(bash -c "$fsize" "$WORK/fs.native" 2>/dev/null)
+lsc=$("$LSCACTL" run --summary-file "$WORK/fs.sum" -- bash -c "$fsize" "$WORK/fs.lsca" 2>/dev/null)
+[ "$nat" = "$lsc" ] && [ "$(stat -c %s "$WORK/fs.native")" = "$(stat -c %s "$WORK/fs.lsca")" ] ||
+	fail "RLIMIT_FSIZE: native '$nat' $(stat -c %s "$WORK/fs.native") bytes, lsca '$lsc' $(stat -c %s "$WORK/fs.lsca") bytes"
+ok "a file-size limit set after attach (ulimit -f) holds as natively ($nat)"
+
 # --- on_failure: what a client does once lscad is gone ---
 # Under deny every interposed call fails once lscad is gone (the client's
 # own output too), so it waits for a signal (no file calls) before its
