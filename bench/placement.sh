@@ -34,6 +34,9 @@ HANDLED=(read write pread64 pwrite64 readv writev preadv pwritev lseek close fst
 	fdatasync truncate ftruncate chdir fchdir)
 
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/lsca-placement.XXXXXX")
+NAME=placement.sh
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 FAILED=0
 
 cleanup() {
@@ -45,26 +48,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say() {
-	printf 'placement.sh: %s\n' "$*" >&2
-}
-
-quiet() {
-	if ! "$@" >"$DIR/build.log" 2>&1; then
-		cat "$DIR/build.log" >&2
-		say "build failed: $*"
-		exit 1
-	fi
-}
-
 build() {
-	if [[ ${NO_BUILD:-0} != 1 ]]; then
-		say "building LSCA in $BUILD"
-		if [[ ! -f $BUILD/CMakeCache.txt ]]; then
-			quiet cmake -S "$ROOT" -B "$BUILD" -DLSCA_WERROR=ON
-		fi
-		quiet cmake --build "$BUILD" -j2
-	fi
+	build_lsca
 	[[ -x $LSCACTL ]] || { say "no $LSCACTL"; exit 1; }
 	[[ -f $BUILD/lib/lsca/plugins/audit.so ]] || {
 		say "no $BUILD/lib/lsca/plugins/audit.so (the audit plugin)"

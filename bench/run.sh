@@ -22,6 +22,9 @@ LSCAD=$BUILD/bin/lscad
 BENCH=$BUILD/bench/lsca_bench
 
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/lsca-bench.XXXXXX")
+NAME=run.sh
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 LSCAD_PID=
 
 cleanup() {
@@ -33,27 +36,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say() {
-	printf 'run.sh: %s\n' "$*" >&2
-}
-
-# Run a build step quietly; show its output only when it fails.
-quiet() {
-	if ! "$@" >"$DIR/build.log" 2>&1; then
-		cat "$DIR/build.log" >&2
-		say "build failed: $*"
-		exit 1
-	fi
-}
-
 build() {
-	if [[ ${NO_BUILD:-0} != 1 ]]; then
-		say "building LSCA in $BUILD"
-		if [[ ! -f $BUILD/CMakeCache.txt ]]; then
-			quiet cmake -S "$ROOT" -B "$BUILD" -DLSCA_WERROR=ON
-		fi
-		quiet cmake --build "$BUILD" -j2
-	fi
+	build_lsca
 	[[ -x $LSCAD && -f $SHIM ]] || { say "no $LSCAD or $SHIM"; exit 1; }
 	mkdir -p "$BUILD/bench"
 	if [[ ! -x $BENCH || $ROOT/bench/lsca_bench.c -nt $BENCH ]]; then
