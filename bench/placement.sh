@@ -271,7 +271,7 @@ print_table() {
 		printf "\nReference, the issue (these machines): an auditd rule 13.6x on (a), 1.14x on (b); bpftrace\n"
 		printf "printing one line per call 4.5x and 1.15x. (b\047) has no target of its own: (b)\047s, in ().\n"
 		if ("b" in seen)
-			printf "(b) reads through stdio: the entry-point shim saw %d call(s) of sha256sum\047s; cat uses read().\n", seen["b"]
+			printf "(b) reads through stdio: LSCA saw %d call(s) of sha256sum\047s (libc-internal ones only with complete interception); cat uses read().\n", seen["b"]
 		printf "no-plug = lscactl run without a config: no plugin, every handled call proxied.\n"
 		printf "\nlscactl run end to end, median ms: wall (adds lscad\047s start, the last drain and the stop)\n"
 		printf "/ CPU (user + system of all processes: the command, lscactl, lscad):\n"
