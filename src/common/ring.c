@@ -171,17 +171,11 @@ void lsca_worker_relax(uint64_t idle_ns, bool client_shares_cpu)
 		sched_yield();
 }
 
-bool lsca_slot_claim(struct lsca_slot *slot)
+bool lsca_slot_submitted(const struct lsca_slot *slot)
 {
-	uint32_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
-
-	/* a failed CAS reloads s: the client may have just set WAITER */
-	while (LSCA_SLOT_BASE(s) == LSCA_SLOT_SUBMITTED)
-		if (atomic_compare_exchange_weak_explicit(
-			&slot->state, &s, (s & ~0xffu) | LSCA_SLOT_BUSY, memory_order_acquire,
-			memory_order_acquire))
-			return true;
-	return false;
+	/* acquire: the request the client wrote before publishing */
+	return LSCA_SLOT_BASE(atomic_load_explicit(&slot->state, memory_order_acquire)) ==
+	       LSCA_SLOT_SUBMITTED;
 }
 
 void lsca_slot_complete(struct lsca_slot *slot)

@@ -132,8 +132,11 @@ int lsca_evlog_wait_room(const struct lsca_ring *r, uint32_t i, lsca_alive_fn al
 
 /* ---- daemon side ---- */
 
-/* Take a SUBMITTED slot; false if it is not submitted (or the client raced). */
-bool lsca_slot_claim(struct lsca_slot *slot);
+/* Whether the client has published a request in slot. A ring has one
+ * worker, so nothing is claimed: the slot stays SUBMITTED until that worker
+ * completes it, and the only write to its line before the answer is the
+ * answer itself (a claim would cost the client a second cache-line miss). */
+bool lsca_slot_submitted(const struct lsca_slot *slot);
 /* Publish DONE and wake the client if it sleeps. */
 void lsca_slot_complete(struct lsca_slot *slot);
 

@@ -119,7 +119,7 @@ unsigned status_client_inflight(const struct client *c)
 		uint32_t s = LSCA_SLOT_BASE(
 		    atomic_load_explicit(&lsca_ring_slot(r, i)->state, memory_order_relaxed));
 
-		n += s == LSCA_SLOT_SUBMITTED || s == LSCA_SLOT_BUSY;
+		n += s == LSCA_SLOT_SUBMITTED;
 	}
 	return n;
 }

@@ -55,7 +55,7 @@ static void *fake_daemon_main(void *arg)
 		for (uint32_t i = 0; i < d->r->nslots; i++) {
 			struct lsca_slot *s = lsca_ring_slot(d->r, i);
 
-			if (!lsca_slot_claim(s))
+			if (!lsca_slot_submitted(s))
 				continue;
 			uint64_t arg = s->args[0]; /* the answer overwrites it */
 

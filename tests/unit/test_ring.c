@@ -72,16 +72,18 @@ START_TEST(slot_states)
 	struct lsca_slot *s = lsca_ring_slot(r, 1);
 	uint32_t bell = atomic_load(&r->hdr->doorbell);
 
-	ck_assert(!lsca_slot_claim(s)); /* FREE */
+	ck_assert(!lsca_slot_submitted(s)); /* FREE */
 	lsca_slot_submit(r, s);
 	/* an awake worker is not rung */
 	ck_assert_uint_eq(atomic_load(&r->hdr->doorbell), bell);
-	ck_assert(lsca_slot_claim(s));
-	ck_assert(!lsca_slot_claim(s)); /* BUSY: nobody takes it twice */
+	ck_assert(lsca_slot_submitted(s));
+	/* a client that goes to sleep keeps the request visible */
+	atomic_fetch_or(&s->state, LSCA_SLOT_WAITER);
+	ck_assert(lsca_slot_submitted(s));
 	lsca_slot_complete(s);
 	ck_assert_uint_eq(atomic_load(&s->state), LSCA_SLOT_DONE);
 	ck_assert_int_eq(lsca_slot_wait(r, s, 0, NULL, NULL), 0);
-	ck_assert(!lsca_slot_claim(s)); /* DONE */
+	ck_assert(!lsca_slot_submitted(s)); /* DONE: served once */
 	/* a sleeping one is */
 	atomic_store(&r->hdr->worker_sleeping, 1);
 	lsca_slot_submit(r, s);
