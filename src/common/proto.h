@@ -19,9 +19,10 @@
  *
  * A client thread owns one slot. It writes the request and its input data,
  * then publishes SUBMITTED with a release store and rings the doorbell. The
- * daemon claims the slot (CAS SUBMITTED->BUSY), copies request and input out
- * once, validates the private copy, executes, writes response and output data
- * into the slot and publishes DONE with a release exchange.
+ * ring's one worker sees it (acquire load; nothing is claimed: nobody else
+ * serves this ring), copies request and input out once, validates the
+ * private copy, executes, writes response and output data into the slot and
+ * publishes DONE with a release exchange.
  *
  * No side enters the kernel unless the other one is asleep, and no side can
  * miss a wake-up:
@@ -49,7 +50,7 @@
 #include <stdint.h>
 
 #define LSCA_PROTO_MAGIC   0x4c534341u /* "LSCA" */
-#define LSCA_PROTO_VERSION 5u
+#define LSCA_PROTO_VERSION 6u
 
 #define LSCA_DEFAULT_SOCKET "/run/lsca/lscad.sock"
 #define LSCA_KILL_SWITCH    "/etc/lsca/disable" /* exists: every shim stays out */
@@ -144,8 +145,7 @@ struct lsca_place_table {
 
 enum lsca_slot_state {
 	LSCA_SLOT_FREE = 0,
-	LSCA_SLOT_SUBMITTED = 1,
-	LSCA_SLOT_BUSY = 2,
+	LSCA_SLOT_SUBMITTED = 1, /* until the worker answers: no BUSY state */
 	LSCA_SLOT_DONE = 3,
 };
 #define LSCA_SLOT_WAITER  0x100u /* client sleeps on this slot's state */
@@ -160,7 +160,23 @@ enum lsca_resp_flags {
 				      * shim writes the rest itself (it may wait) */
 	LSCA_RESP_SIGPIPE = 1u << 5, /* the kernel would have sent SIGPIPE: the shim
 				      * raises it in the calling thread */
+	LSCA_RESP_HELD = 1u << 6,    /* lscad kept the files of the fd arguments: it
+				      * must be told before the process frees them */
 };
+
+/* Fd arguments (kinds FD and DIRFD) carry the fd number in the low 32 bits
+ * of the request's word and its tag in the high 32 bits: LSCA_FD_TAGGED
+ * and the number's generation, which the shim bumps after every call that
+ * frees the number; 0 when the shim cannot see every such call. lscad
+ * reuses a file it kept for that number only under the same tag (see
+ * src/shim/fdtag.h). A tag is a hint: lscad never gives a client a file
+ * other than one that client held itself. */
+#define LSCA_FD_TAGGED 0x80000000u
+
+/* Not a syscall: "let go of the files you kept for fd numbers args[0] to
+ * args[1]", before the process frees them by a call lscad does not
+ * approve itself. No plugin sees it; the answer is 0. */
+#define LSCA_NR_FORGET 0xfff0u
 
 struct lsca_resp {
 	int64_t ret; /* >= 0 result, < 0 -errno */

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,28 @@ const struct lsca_sysdesc *lsca_sysdesc(long nr)
 const struct lsca_sysdesc *lsca_sysdesc_op(unsigned op)
 {
 	return op < LSCA_NOPS ? &sysdesc_ops[op] : NULL;
+}
+
+bool lsca_frees_fds(long nr, const long *a, unsigned *lo, unsigned *hi)
+{
+	switch (nr) {
+	case __NR_close:
+		*lo = *hi = (unsigned)a[0];
+		return true;
+#ifdef __NR_dup2
+	case __NR_dup2:
+#endif
+	case __NR_dup3:
+		/* dup2(fd, fd) frees nothing, dup3(fd, fd) fails */
+		*lo = *hi = (unsigned)a[1];
+		return (int)a[0] != (int)a[1];
+	case __NR_close_range:
+		*lo = (unsigned)a[0];
+		*hi = (unsigned)a[1];
+		return !(a[2] & CLOSE_RANGE_CLOEXEC) && *lo <= *hi;
+	default:
+		return false;
+	}
 }
 
 size_t lsca_argkind_size(enum lsca_argkind kind)

@@ -10,6 +10,7 @@
 #ifndef LSCA_SYSDESC_H
 #define LSCA_SYSDESC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <lsca/plugin.h>
@@ -59,6 +60,10 @@ enum lsca_sysflags {
 	 * buffer was large enough): one larger than a slot that is smaller than
 	 * 64 KiB (XATTR_SIZE_MAX, XATTR_LIST_MAX) runs in the process */
 	LSCA_S_EXACT = 1u << 10,
+	/* acts only through an open file whose access the kernel settled when
+	 * it was opened: the caller's credentials play no part (a privileged
+	 * client's are not re-checked for it) */
+	LSCA_S_OPENED = 1u << 11,
 };
 
 /* A NULL pointer argument in a request (TIMES, a NULLPATH row's PATH). */
@@ -67,19 +72,25 @@ enum lsca_sysflags {
 #define K(x) LSCA_A_##x
 /*   name        flags                                    arguments */
 #define LSCA_SYSCALLS(X)                                                                           \
-	X(read, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL, K(FD), K(OUTBUF), K(LEN))            \
-	X(write, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL, K(FD), K(INBUF), K(LEN))            \
-	X(pread64, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL, K(FD), K(OUTBUF), K(LEN), K(INT))    \
-	X(pwrite64, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL, K(FD), K(INBUF), K(LEN), K(INT))    \
-	X(readv, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL, K(FD), K(IOVOUT), K(LEN))           \
-	X(writev, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL, K(FD), K(IOVIN), K(LEN))           \
-	X(preadv, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL, K(FD), K(IOVOUT), K(LEN), K(INT),     \
-	  K(INT))                                                                                  \
-	X(pwritev, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL, K(FD), K(IOVIN), K(LEN), K(INT),     \
-	  K(INT))                                                                                  \
-	X(lseek, 0, K(FD), K(INT), K(INT))                                                         \
-	X(close, LSCA_S_LOCAL | LSCA_S_CANCEL, K(FD))                                              \
-	X(fstat, 0, K(FD), K(STAT))                                                                \
+	X(read, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(OUTBUF),    \
+	  K(LEN))                                                                                  \
+	X(write, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(INBUF),    \
+	  K(LEN))                                                                                  \
+	X(pread64, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(OUTBUF),    \
+	  K(LEN), K(INT))                                                                          \
+	X(pwrite64, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(INBUF),    \
+	  K(LEN), K(INT))                                                                          \
+	X(readv, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(IOVOUT),   \
+	  K(LEN))                                                                                  \
+	X(writev, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(IOVIN),   \
+	  K(LEN))                                                                                  \
+	X(preadv, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(IOVOUT),     \
+	  K(LEN), K(INT), K(INT))                                                                  \
+	X(pwritev, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(IOVIN),     \
+	  K(LEN), K(INT), K(INT))                                                                  \
+	X(lseek, LSCA_S_OPENED, K(FD), K(INT), K(INT))                                             \
+	X(close, LSCA_S_LOCAL | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD))                              \
+	X(fstat, LSCA_S_OPENED, K(FD), K(STAT))                                                    \
 	X(newfstatat, 0, K(DIRFD), K(PATH), K(STAT), K(INT))                                       \
 	X(statx, 0, K(DIRFD), K(PATH), K(INT), K(INT), K(STATX))                                   \
 	X(openat, LSCA_S_NEWFD | LSCA_S_CANCEL, K(DIRFD), K(PATH), K(INT), K(INT))                 \
@@ -88,8 +99,8 @@ enum lsca_sysflags {
 	X(unlinkat, 0, K(DIRFD), K(PATH), K(INT))                                                  \
 	X(mkdirat, 0, K(DIRFD), K(PATH), K(INT))                                                   \
 	X(renameat2, 0, K(DIRFD), K(PATH), K(DIRFD), K(PATH), K(INT))                              \
-	X(fsync, LSCA_S_CANCEL, K(FD))                                                             \
-	X(fdatasync, LSCA_S_CANCEL, K(FD))                                                         \
+	X(fsync, LSCA_S_CANCEL | LSCA_S_OPENED, K(FD))                                             \
+	X(fdatasync, LSCA_S_CANCEL | LSCA_S_OPENED, K(FD))                                         \
 	X(truncate, 0, K(PATH), K(INT))                                                            \
 	X(ftruncate, 0, K(FD), K(INT))                                                             \
 	X(chdir, LSCA_S_CWD, K(PATH))                                                              \
@@ -107,10 +118,10 @@ enum lsca_sysflags {
 	X(fchown, 0, K(FD), K(INT), K(INT))                                                        \
 	X(fallocate, 0, K(FD), K(INT), K(INT), K(INT))                                             \
 	X(flock, 0, K(FD), K(INT))                                                                 \
-	X(getdents64, 0, K(FD), K(OUTBUF), K(LEN))                                                 \
+	X(getdents64, LSCA_S_OPENED, K(FD), K(OUTBUF), K(LEN))                                     \
 	X(utimensat, LSCA_S_NULLPATH, K(DIRFD), K(PATH), K(TIMES), K(INT))                         \
 	X(statfs, 0, K(PATH), K(STATFS))                                                           \
-	X(fstatfs, 0, K(FD), K(STATFS))                                                            \
+	X(fstatfs, LSCA_S_OPENED, K(FD), K(STATFS))                                                \
 	/* extended attributes: a value or a list out; size 0 asks for the size */                 \
 	X(getxattr, LSCA_S_EXACT, K(PATH), K(STRING), K(OUTBUF), K(LEN))                           \
 	X(lgetxattr, LSCA_S_EXACT, K(PATH), K(STRING), K(OUTBUF), K(LEN))                          \
@@ -130,7 +141,7 @@ enum lsca_sysflags {
 	  K(LEN), K(INT))                                                                          \
 	X(recvfrom, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL | LSCA_S_NOADDR, K(FD),           \
 	  K(OUTBUF), K(LEN), K(INT))                                                               \
-	X(shutdown, 0, K(FD), K(INT))                                                              \
+	X(shutdown, LSCA_S_OPENED, K(FD), K(INT))                                                  \
 	X(socket, LSCA_S_LOCAL, K(INT), K(INT), K(INT))                                            \
 	X(socketpair, LSCA_S_LOCAL, K(INT), K(INT), K(INT))                                        \
 	X(bind, LSCA_S_LOCAL, K(FD), K(INBUF), K(LEN))                                             \
@@ -181,6 +192,11 @@ const struct lsca_sysdesc *lsca_sysdesc_op(unsigned op);
  * /dev/stdout...): 1 if so, 0 if not. With buf, also writes what it stands
  * for in process pid, thread tid (/proc/PID/...), or returns -ENAMETOOLONG. */
 int lsca_own_path(const char *p, pid_t pid, pid_t tid, char *buf, size_t len);
+
+/* The fd numbers call nr (args as made) frees, lo..hi: false if none.
+ * close, dup2 and dup3 onto another number, close_range (not with
+ * CLOSE_RANGE_CLOEXEC, which frees nothing). */
+bool lsca_frees_fds(long nr, const long *args, unsigned *lo, unsigned *hi);
 
 /* Size of the output struct of an argument kind, 0 for non-struct kinds. */
 size_t lsca_argkind_size(enum lsca_argkind kind);

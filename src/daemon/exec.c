@@ -19,6 +19,7 @@
 #include "../common/sysdesc.h"
 #include "client.h"
 #include "dispatch.h"
+#include "fdcache.h"
 #include "lscad.h"
 #include "resolve.h"
 
@@ -37,6 +38,43 @@ static int fetch_fd(struct client *c, int fd)
 	int r = (int)syscall(SYS_pidfd_getfd, c->pidfd, fd, 0);
 
 	return r < 0 ? -errno : r;
+}
+
+/* The client's file behind fd argument i (number num) as our fd, and its
+ * type; *kept: the fd is the cache's, not the caller's to close. -EXDEV for
+ * a procfs file: such a file checks at read time whether its reader may
+ * look at a process (/proc/PID/wchan, readlink of /proc/PID/exe), and
+ * lscad's workers may look at every one (CAP_SYS_PTRACE). */
+static int arg_file(struct exec_ctx *x, unsigned i, int num, mode_t *type, bool *kept)
+{
+	struct stat st;
+	int fd = fdcache_lookup(x->fdc, num, x->tags[i], type);
+
+	*kept = fd >= 0;
+	if (*kept) {
+		x->resp_flags |= LSCA_RESP_HELD;
+		return fd;
+	}
+	fd = fetch_fd(x->c, num);
+	if (fd == -EMFILE && x->fdc->held) {
+		fdcache_clear(x->fdc); /* our table is full: make room */
+		fd = fetch_fd(x->c, num);
+	}
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || st.st_dev == x->c->d->proc_dev) {
+		close(fd);
+		return -EXDEV;
+	}
+	*type = st.st_mode & S_IFMT;
+	if ((x->tags[i] & LSCA_FD_TAGGED) && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+		fdcache_keep(x->fdc, num, x->tags[i], fd, *type);
+		x->resp_flags |= LSCA_RESP_HELD;
+		*kept = true;
+	} else if (x->tags[i] & LSCA_FD_TAGGED) {
+		fdcache_forget(x->fdc, num, num); /* whatever we kept is stale */
+	}
+	return fd;
 }
 
 /* After openat: keep only what the daemon can serve faithfully. A FIFO,
@@ -146,7 +184,7 @@ static bool socket_servable(struct exec_ctx *x, int fd, bool out, size_t len)
  * pthread_cancel reaches it, and no worker is held. A blocking client
  * never sees EAGAIN. */
 static long stream_call(struct exec_ctx *x, const struct lsca_sysdesc *d, const long *a, int fd,
-			const struct stat *st)
+			mode_t type)
 {
 	bool out = d->kinds[1] == LSCA_A_INBUF,
 	     sock = d->nr == __NR_sendto || d->nr == __NR_recvfrom;
@@ -155,18 +193,18 @@ static long stream_call(struct exec_ctx *x, const struct lsca_sysdesc *d, const 
 	int fl = fcntl(fd, F_GETFL);
 	bool nonblock = (fl & O_NONBLOCK) || (cflags & MSG_DONTWAIT);
 
-	if (sock && !S_ISSOCK(st->st_mode))
+	if (sock && !S_ISSOCK(type))
 		return -ENOTSOCK;
 	if (fl < 0 || (d->kinds[1] != LSCA_A_INBUF && d->kinds[1] != LSCA_A_OUTBUF))
 		return go_direct(x); /* readv/writev: served on regular files only */
-	if (S_ISSOCK(st->st_mode)) {
+	if (S_ISSOCK(type)) {
 		if ((cflags & ~(out ? SEND_SERVED : RECV_SERVED)) ||
 		    !socket_servable(x, fd, out, iov.iov_len))
 			return go_direct(x);
 		r = out ? send(fd, iov.iov_base, iov.iov_len,
 			       (int)cflags | MSG_DONTWAIT | MSG_NOSIGNAL)
 			: recv(fd, iov.iov_base, iov.iov_len, (int)cflags | MSG_DONTWAIT);
-	} else if (S_ISFIFO(st->st_mode) && !(fl & O_DIRECT)) {
+	} else if (S_ISFIFO(type) && !(fl & O_DIRECT)) {
 		/* O_DIRECT: a packet pipe, whose packets a chunk could cut */
 		r = out ? pwritev2(fd, &iov, 1, -1, RWF_NOWAIT)
 			: preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
@@ -206,7 +244,10 @@ long exec_call(struct lsca_call *call, void *arg)
 	int fetched[LSCA_MAX_ARGS], nfetched = 0, first_fd = -1;
 	struct iovec iov;
 	long a[LSCA_MAX_ARGS], r;
-	struct stat st, first_st;
+	struct stat st;
+	mode_t type = 0, first_type = 0;
+	bool kept;
+	unsigned lo, hi;
 
 	x->call = call;
 	if (d->flags & LSCA_S_CLIENT)
@@ -218,6 +259,11 @@ long exec_call(struct lsca_call *call, void *arg)
 		    lsca_own_path((const char *)call->args[i], 0, 0, NULL, 0))
 			return go_direct(x);
 	if (d->flags & LSCA_S_LOCAL) {
+		/* a number it frees: let go of its file before the client
+		 * closes it, so the file goes with the client's close */
+		if (lsca_frees_fds(d->nr, call->args, &lo, &hi))
+			fdcache_forget(x->fdc, (int)(lo > INT_MAX ? INT_MAX : lo),
+				       (int)(hi > INT_MAX ? INT_MAX : hi));
 		/* approved: the client performs it, and posts its result */
 		x->resp_flags |= LSCA_RESP_LOCAL;
 		call->flags |= DISPATCH_POST_BY_CLIENT;
@@ -231,7 +277,7 @@ long exec_call(struct lsca_call *call, void *arg)
 				break;
 			/* fall through */
 		case LSCA_A_FD:
-			r = fetch_fd(c, (int)a[i]);
+			r = arg_file(x, i, (int)a[i], &type, &kept);
 			if (r == -EBADF) {
 				/* no such fd: an fd that is never valid lets the
 				 * kernel answer in its own order (EINVAL before
@@ -241,23 +287,17 @@ long exec_call(struct lsca_call *call, void *arg)
 			}
 			if (r < 0) {
 				/* we cannot take it (EPERM: a non-dumpable client;
-				 * EMFILE here; a dying client): never answer for a
-				 * file we did not see */
+				 * EMFILE here; a dying client; procfs): never
+				 * answer for a file we did not see */
 				r = go_direct(x);
 				goto out;
 			}
-			a[i] = fetched[nfetched++] = (int)r;
-			/* a procfs file checks at read time whether its
-			 * reader may look at a process (/proc/PID/wchan,
-			 * readlink of /proc/PID/exe): lscad's workers may
-			 * look at every one (CAP_SYS_PTRACE) */
-			if (fstat((int)r, &st) < 0 || st.st_dev == c->d->proc_dev) {
-				r = go_direct(x);
-				goto out;
-			}
+			a[i] = (int)r;
+			if (!kept)
+				fetched[nfetched++] = (int)r;
 			if (first_fd < 0) {
 				first_fd = (int)r;
-				first_st = st;
+				first_type = type;
 			}
 			break;
 		case LSCA_A_IOVIN:
@@ -272,8 +312,8 @@ long exec_call(struct lsca_call *call, void *arg)
 		}
 	}
 	if ((d->flags & LSCA_S_STREAM) && first_fd >= 0) {
-		if (!S_ISREG(first_st.st_mode)) {
-			r = stream_call(x, d, a, first_fd, &first_st);
+		if (!S_ISREG(first_type)) {
+			r = stream_call(x, d, a, first_fd, first_type);
 			goto out;
 		}
 		x->resp_flags |= LSCA_RESP_REGULAR;

@@ -3,10 +3,12 @@
  * exec.h - the built-in executor, last in every handler chain.
  *
  * It runs the call on the worker thread, which already acts as the client
- * (fs ids, groups, capabilities, cwd, root, umask). An fd argument is fetched
- * from the client with pidfd_getfd() for every call, so it is always the open
- * file that number denotes in the client at that moment, however the client
- * got or lost it. A new fd is sent to the client over its socket.
+ * (fs ids, groups, capabilities, cwd, root, umask). An fd argument is the
+ * open file that number denotes in the client at that moment, however the
+ * client got or lost it: fetched with pidfd_getfd(), or kept from an earlier
+ * call under the same tag when the client can vouch that the number has not
+ * changed meaning since (fdcache.h). A new fd is sent to the client over its
+ * socket.
  */
 #ifndef LSCA_EXEC_H
 #define LSCA_EXEC_H
@@ -15,13 +17,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/proto.h"
+
 struct client;
+struct fdcache;
 
 struct exec_ctx {
 	struct client *c;
+	struct fdcache *fdc; /* the worker's kept files */
 	uint32_t slot;
 	uint32_t seq;
-	uint32_t resp_flags; /* LSCA_RESP_* for the shim */
+	uint32_t resp_flags;	      /* LSCA_RESP_* for the shim */
+	uint32_t tags[LSCA_MAX_ARGS]; /* of the fd arguments (LSCA_FD_TAGGED) */
 	struct lsca_call *call;
 };
 

@@ -14,6 +14,7 @@
 #include "../common/ring.h"
 #include "client.h"
 #include "exec.h"
+#include "fdcache.h"
 #include "log.h"
 #include "lscad.h"
 
@@ -32,6 +33,7 @@ struct worker {
 	cpu_set_t cpus;	    /* where the daemon may run */
 	unsigned colocated; /* calls in a row from a client on our CPU */
 	bool moved;	    /* our affinity excludes the client's CPU */
+	struct fdcache fdc; /* the client's files we keep between calls */
 };
 
 /* A client and its worker on one CPU take turns instead of running side by
@@ -63,23 +65,39 @@ static void spread_reset(struct worker *w)
 		w->moved = false;
 }
 
+/* The calling thread's id, as the client wrote it for this call. Read only
+ * when needed: the client has just written that line, so reading it costs
+ * a cache-line transfer. */
+static pid_t caller_tid(const struct worker *w, uint32_t i)
+{
+	return atomic_load_explicit(&lsca_ring_meta(&w->c->ring, i)->tid, memory_order_relaxed);
+}
+
 /* Identity and umask are current before each call. The client announces
  * its own credential changes (cred_epoch); a privileged client is also
- * checked against the kernel every call, so one that drops privileges
- * behind the shim's back cannot act with the old ones. */
-static int refresh_identity(struct worker *w, pid_t tid)
+ * checked against the kernel before every call that credentials decide,
+ * so one that drops privileges behind the shim's back cannot act with the
+ * old ones. A call on an open file (LSCA_S_OPENED) was decided when the
+ * file was opened, natively too: it needs no check. */
+static void refresh_identity(struct worker *w, const struct lsca_sysdesc *d, struct lsca_call *call,
+			     uint32_t i)
 {
 	struct client *c = w->c;
 	struct lsca_ring_hdr *h = c->ring.hdr;
 	uint32_t e = atomic_load_explicit(&h->cred_epoch, memory_order_acquire);
 	mode_t m = atomic_load_explicit(&h->umask, memory_order_relaxed) & 0777;
+	bool check = creds_privileged(&c->creds) && !(d->flags & LSCA_S_OPENED);
 	int r;
 
+	if (check && !call->tid)
+		call->tid = caller_tid(w, i);
 	/* credentials are per thread: those of the thread that called */
-	if (e != w->cred_epoch || (creds_privileged(&c->creds) &&
-				   !creds_caps_current(tid > 0 ? tid : c->pid, &c->creds))) {
+	if (e != w->cred_epoch ||
+	    (check && !creds_caps_current(call->tid > 0 ? call->tid : c->pid, &c->creds))) {
 		w->cred_epoch = e;
-		r = client_reidentify(c, tid);
+		if (!call->tid)
+			call->tid = caller_tid(w, i);
+		r = client_reidentify(c, call->tid);
 		if (r < 0) {
 			log_debug("pid %d (%s): calls stay direct from now on: %s", (int)c->pid,
 				  c->comm, c->why_direct);
@@ -90,7 +108,6 @@ static int refresh_identity(struct worker *w, pid_t tid)
 		umask(m);
 		w->umask = m;
 	}
-	return 0;
 }
 
 static unsigned drain_log(struct worker *w, uint32_t i);
@@ -103,8 +120,8 @@ static int serve(struct worker *w, uint32_t i)
 	struct lsca_slot *slot = lsca_ring_slot(r, i);
 	unsigned char *data = lsca_ring_data(r, i);
 	const struct lsca_sysdesc *desc;
-	struct lsca_call call = {.client = &c->info, .time_ns = lsca_realtime_ns()};
-	struct exec_ctx ectx = {.c = c, .slot = i};
+	struct lsca_call call = {.client = &c->info};
+	struct exec_ctx ectx = {.c = c, .fdc = &w->fdc, .slot = i};
 	struct lsca_resp resp = {0};
 	struct lsca_req req;
 	uint64_t t0 = lsca_now_ns();
@@ -113,6 +130,12 @@ static int serve(struct worker *w, uint32_t i)
 	/* the one read of the request: everything below uses the copy */
 	lsca_req_read(slot, &req);
 	resp.seq = ectx.seq = req.seq;
+	if (req.nr == LSCA_NR_FORGET) {
+		/* the client is about to free these numbers */
+		fdcache_forget(&w->fdc, req.args[0] > INT_MAX ? INT_MAX : (int)req.args[0],
+			       req.args[1] > INT_MAX ? INT_MAX : (int)req.args[1]);
+		goto done;
+	}
 	desc = lsca_sysdesc(req.nr);
 	if (!desc) {
 		resp.ret = -ENOSYS;
@@ -128,7 +151,14 @@ static int serve(struct worker *w, uint32_t i)
 		resp.ret = err;
 		goto done;
 	}
-	call.tid = atomic_load_explicit(&lsca_ring_meta(r, i)->tid, memory_order_relaxed);
+	for (unsigned k = 0; k < LSCA_MAX_ARGS; k++)
+		if (desc->kinds[k] == LSCA_A_FD || desc->kinds[k] == LSCA_A_DIRFD)
+			ectx.tags[k] = (uint32_t)(req.args[k] >> 32);
+	/* what only the plugins look at: nobody pays for it unwatched */
+	if (dispatch_chain_len(w->set->dispatch, call.nr)) {
+		call.time_ns = lsca_realtime_ns();
+		call.tid = caller_tid(w, i);
+	}
 	if (atomic_load_explicit(&c->execd, memory_order_acquire) && !c->direct_only) {
 		/* the process is another program now; a child that kept the
 		 * ring must not be served as it (its new image attaches anew) */
@@ -137,8 +167,9 @@ static int serve(struct worker *w, uint32_t i)
 		log_debug("pid %d (%s): calls stay direct from now on: %s", (int)c->pid, c->comm,
 			  c->why_direct);
 	}
-	refresh_identity(w, call.tid);
+	refresh_identity(w, desc, &call, i);
 	if (c->direct_only) {
+		fdcache_clear(&w->fdc); /* it runs its calls itself from now on */
 		resp.flags = LSCA_RESP_DIRECT;
 		goto done;
 	}
@@ -326,6 +357,7 @@ static void *worker_main(void *arg)
 	int r, client_cpu = -1;
 	bool calls = false; /* proxied calls since we last slept */
 
+	fdcache_init(&w.fdc);
 	if (sched_getaffinity(0, sizeof(w.cpus), &w.cpus) < 0)
 		CPU_ZERO(&w.cpus);
 	dispatch_guard_thread();
@@ -352,7 +384,7 @@ static void *worker_main(void *arg)
 		if (atomic_load_explicit(&ring->hdr->worker_cpu, memory_order_relaxed) != cpu)
 			atomic_store_explicit(&ring->hdr->worker_cpu, cpu, memory_order_relaxed);
 		for (uint32_t i = 0; i < ring->nslots; i++)
-			if (lsca_slot_claim(lsca_ring_slot(ring, i))) {
+			if (lsca_slot_submitted(lsca_ring_slot(ring, i))) {
 				client_cpu = serve(&w, i);
 				served++;
 			}
@@ -391,6 +423,7 @@ static void *worker_main(void *arg)
 	/* what the client posted before it went is still in the ring */
 	drain_events(&w, lsca_now_ns());
 out:
+	fdcache_clear(&w.fdc);
 	status_lat_fold(d, &c->lat);
 	flush_plugins(&w);
 	plugin_set_client_gone(w.set, &c->info, w.states);

@@ -24,6 +24,7 @@
 
 #include "../common/fdpass.h"
 #include "../common/ring.h"
+#include "fdtag.h"
 #include "shim.h"
 #include "sud.h"
 
@@ -239,6 +240,7 @@ static int do_attach(void)
 	/* with Yama, let the daemon take our fds (pidfd_getfd) */
 	sys(SYS_prctl, PR_SET_PTRACER, dpid, 0, 0, 0, 0);
 	shim.sock = move_high(fd);
+	fdtag_attached(); /* a new lscad client: it holds none of our files */
 	shim.ring = ring;
 	shim.place = place; /* an old table stays mapped, as old rings do */
 	shim.ring_gen++;

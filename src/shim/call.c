@@ -21,6 +21,7 @@
 #include "../common/req.h"
 #include "../common/ring.h"
 #include "../common/sysdesc.h"
+#include "fdtag.h"
 #include "shim.h"
 #include "sud.h"
 
@@ -179,6 +180,47 @@ static long recv_fd(uint32_t slot, uint32_t seq, bool cloexec)
 	return r;
 }
 
+/* Each fd argument's tag next to its number (proto.h, LSCA_FD_TAGGED). */
+static void tag_fds(const struct lsca_sysdesc *d, const long *a, struct lsca_slot *s)
+{
+	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
+		if (d->kinds[i] == LSCA_A_FD || d->kinds[i] == LSCA_A_DIRFD)
+			s->args[i] = (uint32_t)a[i] | (uint64_t)fdtag_of((int)a[i]) << 32;
+}
+
+/* Tell lscad to let go of what it kept for fds lo..hi, on our slot. */
+static void forget_on(const struct lsca_ring *ring, uint32_t slot, int lo, int hi)
+{
+	struct lsca_slot *s = lsca_ring_slot(ring, slot);
+
+	s->nr = LSCA_NR_FORGET;
+	s->seq = ++tls_seq;
+	s->data_len = 0;
+	memset(s->args, 0, sizeof(s->args));
+	s->args[0] = (uint64_t)lo;
+	s->args[1] = (uint64_t)hi;
+	/* a lscad that went away holds nothing any more */
+	lsca_slot_submit(ring, s);
+	if (lsca_slot_wait(ring, s, ring->hdr->spin_ns, shim_alive, (void *)ring) < 0)
+		shim_lost_ring(ring);
+}
+
+void shim_forget(int lo, int hi)
+{
+	const struct lsca_ring *ring;
+	int slot;
+
+	if (atomic_load_explicit(&shim.state, memory_order_acquire) != SHIM_ATTACHED)
+		return;
+	ring = shim.ring;
+	shim_depth++;
+	slot = shim_slot(ring);
+	if (slot >= 0)
+		forget_on(ring, (uint32_t)slot, lo, hi);
+	shim_slot_release(ring, slot);
+	shim_depth--;
+}
+
 /* How a call ended up being served. */
 struct outcome {
 	bool direct;  /* it ran here, lscad never saw it */
@@ -248,9 +290,12 @@ static long call_once(const struct lsca_ring *ring, uint32_t slot, const struct 
 		o->direct = true;
 		return run_here(d, a);
 	}
+	tag_fds(d, a, s);
 	s->seq = seq;
 	if (roundtrip(ring, s, &resp) < 0)
 		return unserved(d, a, o);
+	if (resp.flags & LSCA_RESP_HELD)
+		fdtag_held(d->nr, a);
 	r = finish(d, a, &resp, slot, seq, o);
 	if (r < 0 || (resp.flags & (LSCA_RESP_LOCAL | LSCA_RESP_DIRECT)))
 		return r;
@@ -355,7 +400,7 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 		/* the answer overwrote the arguments: all of them again */
 		s->nr = (uint16_t)d->nr;
 		s->seq = seq;
-		s->args[0] = (uint64_t)a[0];
+		s->args[0] = (uint32_t)a[0] | (uint64_t)fdtag_of((int)a[0]) << 32;
 		s->args[1] = 0;
 		s->args[2] = chunk;
 		/* the offset, or send/recv flags; never an address */
@@ -376,6 +421,8 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 			o->post = o->here = true;
 			return run_here(d, a);
 		}
+		if (resp.flags & LSCA_RESP_HELD)
+			fdtag_held(d->nr, a);
 		o->sigpipe |= (resp.flags & LSCA_RESP_SIGPIPE) != 0;
 		r = resp.ret;
 		if (r < 0)
@@ -515,8 +562,8 @@ long shim_call_raw(long nr, const long *a)
 	const struct lsca_ring *ring;
 	struct outcome o = {0};
 	int64_t offsets[LSCA_MAX_ARGS] = {0};
-	bool observed = false;
-	int slot, saved_errno = errno;
+	bool observed = false, frees;
+	int slot, saved_errno = errno, lo, hi;
 	uint8_t place;
 	uint64_t t0;
 	long r;
@@ -524,9 +571,14 @@ long shim_call_raw(long nr, const long *a)
 	/* acts on a pending cancellation, as libc's wrapper does */
 	if (d && cancel_point(d, a))
 		pthread_testcancel();
+	frees = fdtag_frees(nr, a, &lo, &hi);
 	/* re-entered (a signal handler, our own helpers): run it here */
 	if (!d || shim_depth) {
+		if (frees && fdtag_any_held(lo, hi))
+			shim_forget(lo, hi);
 		r = d ? run_here(d, a) : raw(nr, a);
+		if (frees)
+			fdtag_freed(lo, hi);
 		goto out;
 	}
 	shim_depth++;
@@ -539,12 +591,22 @@ long shim_call_raw(long nr, const long *a)
 			r = run_here(d, a);
 		else
 			r = unserved(d, a, &o);
+		if (frees)
+			fdtag_freed(lo, hi); /* no lscad: nobody holds anything */
 		shim_depth--;
 		sud_leave();
 		goto out;
 	}
+	if (nr == __NR_io_uring_setup)
+		fdtag_disable(); /* its rings close fds where we cannot see */
 	slot = shim_slot(ring);
 	place = atomic_load_explicit(&shim.place->place[nr], memory_order_relaxed);
+	/* a free lscad does not approve itself: it lets go first */
+	if (frees && slot >= 0 &&
+	    ((place & LSCA_PLACE_MASK) != LSCA_PLACE_PROXY ||
+	     must_run_here(d, a, place & LSCA_PLACE_GUARDED)) &&
+	    fdtag_any_held(lo, hi))
+		forget_on(ring, (uint32_t)slot, lo, hi);
 	if (slot < 0 || (place & LSCA_PLACE_MASK) == LSCA_PLACE_DIRECT) {
 		o.direct = true;
 		r = run_here(d, a);
@@ -580,6 +642,8 @@ long shim_call_raw(long nr, const long *a)
 	} else if (o.here) {
 		o.direct = true; /* handed back, and nobody watches it */
 	}
+	if (frees)
+		fdtag_freed(lo, hi);
 	count(ring, slot, d->op, r, o.direct, observed, t0);
 	shim_slot_release(ring, slot);
 	if (d->flags & LSCA_S_LOCAL)

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "../common/sysdesc.h"
+#include "fdtag.h"
 
 #ifndef PR_SET_SYSCALL_USER_DISPATCH
 #define PR_SET_SYSCALL_USER_DISPATCH 59
@@ -296,6 +297,10 @@ static long clone_call(long nr, const long *a)
 		stack = ((const uint64_t *)a[0])[5] != 0;
 	}
 #endif
+	/* a task sharing our fd table whose calls we will not see: a
+	 * process (CLONE_FILES), or a thread not made by pthread_create */
+	if ((flags & CLONE_FILES) || ((flags & CLONE_VM) && !(flags & CLONE_VFORK)))
+		fdtag_disable();
 	if (stack || (flags & (CLONE_VM | CLONE_VFORK)))
 		return REEXEC;
 	return forked(nr, a);
@@ -305,6 +310,7 @@ static long clone_call(long nr, const long *a)
  * gets SIGSYS back, and this process stops being dispatched by us. */
 static long own_dispatch(const long *a)
 {
+	fdtag_disable(); /* we see its calls no longer */
 	atomic_store(&sud_on, false);
 	armed = false;
 	sud_raw(SYS_rt_sigaction, SIGSYS, (long)&prog_sigsys, 0, 8, 0, 0);
@@ -344,6 +350,21 @@ static long trapped(long nr, long *a, ucontext_t *uc)
 	}
 	if (lsca_sysdesc(nr))
 		return shim_call_raw(nr, a);
+#ifdef SYS_dup2
+	if (nr == SYS_dup2) {
+		/* dup2 frees its target: lscad lets go of it first (fdtag.h) */
+		int lo, hi;
+		bool frees = fdtag_frees(nr, a, &lo, &hi);
+		long r;
+
+		if (frees && fdtag_any_held(lo, hi))
+			shim_forget(lo, hi);
+		r = sud_raw(nr, a[0], a[1], 0, 0, 0, 0);
+		if (frees)
+			fdtag_freed(lo, hi);
+		return r;
+	}
+#endif
 	return sud_raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 

@@ -8,6 +8,9 @@ set -euo pipefail
 scratch
 PEER=$TESTBIN/proto_peer
 printf 'content\n' >"$WORK/file"
+# the version this tree speaks, from the contract header
+V=$(awk '$2 == "LSCA_PROTO_VERSION" { print $3 + 0 }' "$LSCA_SRC/src/common/proto.h")
+[[ $V =~ ^[0-9]+$ ]] || fail "no LSCA_PROTO_VERSION in proto.h"
 
 # a shim meets a daemon of protocol 99
 "$PEER" daemon "$WORK/fake.sock" 99 >"$WORK/peer.out" &
@@ -16,8 +19,8 @@ for _ in $(seq 100); do [ -S "$WORK/fake.sock" ] && break; sleep 0.05; done
 out=$(LD_PRELOAD="$SHIM" LSCA_SOCKET="$WORK/fake.sock" cat "$WORK/file" 2>"$WORK/err")
 wait "$peer"
 [ "$out" = content ] || fail "cat printed '$out' next to a daemon of another protocol"
-grep -q "hello version 5" "$WORK/peer.out" || fail "the shim did not say hello: $(cat "$WORK/peer.out")"
-grep -q "lsca: the daemon speaks protocol 99, this shim 5: fake daemon; running without LSCA" \
+grep -q "hello version $V" "$WORK/peer.out" || fail "the shim did not say hello: $(cat "$WORK/peer.out")"
+grep -q "lsca: the daemon speaks protocol 99, this shim $V: fake daemon; running without LSCA" \
 	"$WORK/err" || fail "no clear message from the shim: '$(cat "$WORK/err")'"
 echo "ok: shim refuses a protocol-99 daemon: $(cat "$WORK/err")"
 
@@ -25,7 +28,7 @@ echo "ok: shim refuses a protocol-99 daemon: $(cat "$WORK/err")"
 # shellcheck disable=SC2119 # no extra options
 start_lscad
 reply=$("$PEER" client "$LSCA_SOCK" 99)
-[ "$reply" = "status 1 version 5 reason lscad speaks protocol 5, the shim 99" ] ||
+[ "$reply" = "status 1 version $V reason lscad speaks protocol $V, the shim 99" ] ||
 	fail "lscad answered: $reply"
 echo "ok: lscad refuses a protocol-99 shim: $reply"
 # a connection that never says hello is closed by lscad after 5 s
