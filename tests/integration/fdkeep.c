@@ -9,9 +9,13 @@
  *
  * PART: main (the checks above), sharer (a task sharing the fd table
  * frees and reuses a number unseen), io_uring (io_uring closes a number),
- * repeat (100 preads of one file: lscad should take it once).
+ * race (a thread reads a number while another reopens it), repeat (100
+ * preads of one file: lscad should take it once).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <sched.h>
@@ -282,6 +286,46 @@ static void io_uring_close(void)
 	close(ring);
 }
 
+/* One thread keeps reading number N while another opens a and b there in
+ * turn: whatever the reader gets (natively a race), the opener reads the
+ * file it has just opened, every time. */
+static _Atomic int race_fd = -1;
+static _Atomic bool race_stop;
+
+static void *race_reader(void *arg)
+{
+	char buf[4];
+
+	(void)arg;
+	while (!race_stop)
+		if (pread(race_fd, buf, 3, 0) < 0 && errno != EBADF)
+			break;
+	return NULL;
+}
+
+static void race(void)
+{
+	pthread_t t;
+	int wrong = 0, moved = 0, fd;
+
+	fd = open("a", O_RDONLY);
+	race_fd = fd;
+	close(fd);
+	pthread_create(&t, NULL, race_reader, NULL);
+	for (int i = 0; i < 20000; i++) {
+		const char *want = i % 2 ? "AAA" : "BBB";
+		int n = open(i % 2 ? "a" : "b", O_RDONLY);
+
+		moved += n != race_fd;
+		wrong += strcmp(peek(n), want) != 0;
+		close(n);
+	}
+	race_stop = true;
+	pthread_join(t, NULL);
+	printf("20000 opens at one number under a racing reader: %d read the wrong file%s\n", wrong,
+	       moved ? " (the number moved)" : "");
+}
+
 /* The same number, many calls: lscad takes the file once (the test counts
  * its pidfd_getfd calls). */
 static void repeat(void)
@@ -297,7 +341,7 @@ static void repeat(void)
 int main(int argc, char **argv)
 {
 	if (argc != 3 || chdir(argv[1]) < 0) {
-		fprintf(stderr, "usage: fdkeep DIR main|sharer|io_uring|repeat\n");
+		fprintf(stderr, "usage: fdkeep DIR main|sharer|io_uring|race|repeat\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -317,6 +361,8 @@ int main(int argc, char **argv)
 		shared_table();
 	} else if (!strcmp(argv[2], "io_uring")) {
 		io_uring_close();
+	} else if (!strcmp(argv[2], "race")) {
+		race();
 	} else if (!strcmp(argv[2], "repeat")) {
 		repeat();
 	} else {

@@ -13,7 +13,7 @@ set -euo pipefail
 
 scratch
 passed=0
-for part in main sharer io_uring; do
+for part in main race sharer io_uring; do
 	mkdir "$WORK/native-$part" "$WORK/lsca-$part"
 	"$TESTBIN/fdkeep" "$WORK/native-$part" "$part" >"$WORK/$part.native"
 	"$LSCACTL" run --summary-file "$WORK/$part.sum" -- \
