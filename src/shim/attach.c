@@ -30,7 +30,13 @@
 
 struct shim shim = {.sock = -1};
 SHIM_TLS __thread int shim_depth;
-static SHIM_TLS __thread int tls_slot;	/* the slot this thread had last */
+static SHIM_TLS __thread int tls_slot; /* the slot this thread had last */
+/* The slot this thread keeps between calls: on ring tls_kept_ring of
+ * attachment tls_kept_gen + 1 (0: none); tls_in_kept: in a call on it. */
+static SHIM_TLS __thread const struct lsca_ring *tls_kept_ring;
+static SHIM_TLS __thread unsigned tls_kept_gen;
+static SHIM_TLS __thread bool tls_in_kept;
+static pthread_key_t kept_key;		/* its destructor gives the slot back */
 static SHIM_TLS __thread pid_t tls_tid; /* this thread, for lscad */
 static pthread_once_t configured = PTHREAD_ONCE_INIT;
 static void shim_configure(void);
@@ -243,7 +249,7 @@ static int do_attach(void)
 	fdtag_attached(); /* a new lscad client: it holds none of our files */
 	shim.ring = ring;
 	shim.place = place; /* an old table stays mapped, as old rings do */
-	shim.ring_gen++;
+	__atomic_add_fetch(&shim.ring_gen, 1, __ATOMIC_RELAXED);
 	return 0;
 refused:
 	atomic_store(&shim.state, SHIM_DISABLED);
@@ -310,35 +316,87 @@ static void reclaim_dead(const struct lsca_ring *ring, uint32_t n)
 	}
 }
 
-/* A slot is owned for one call: the owner's tid in the slot's meta (0:
- * free) also tells lscad whose credentials to act with. A thread tries the
- * slot it had last, so its calls usually land on one cache line. When
- * every slot is in a call, it waits for one: a call that a plugin may
- * refuse must never slip through direct. */
+/* Slots kept by threads leave at least this many to be shared call by
+ * call, by threads beyond the first ones and by nested calls. */
+#define SHARED_SLOTS(n) ((n) / 8 > 0 ? (n) / 8 : 1)
+
+static bool keeps_slot(const struct lsca_ring *ring)
+{
+	return tls_kept_gen && tls_kept_ring == ring &&
+	       tls_kept_gen == __atomic_load_n(&shim.ring_gen, __ATOMIC_RELAXED) + 1;
+}
+
+/* The thread ends: its kept slot is free for another. */
+static void give_back_kept(void *unused)
+{
+	(void)unused;
+	if (keeps_slot(shim.ring) && !tls_in_kept) {
+		int32_t tid = (int32_t)shim_tid();
+
+		atomic_compare_exchange_strong(&lsca_ring_meta(shim.ring, (uint32_t)tls_slot)->tid,
+					       &tid, 0);
+	}
+	tls_kept_gen = 0;
+}
+
+/* A slot is owned by a thread: the owner's tid in the slot's meta (0: free)
+ * also tells lscad whose credentials to act with. The first threads keep
+ * theirs between calls (no atomic read-modify-write on a call's way: it
+ * would wait for every store before it); the last SHARED_SLOTS are owned
+ * for one call at a time, by the threads that came later and by a call
+ * nested in another (a signal handler's). When every slot is in a call, a
+ * thread waits for one: a call that a plugin may refuse must never slip
+ * through direct. */
 int shim_slot(const struct lsca_ring *ring)
 {
 	uint32_t n = ring->nslots < SHIM_MAX_SLOTS ? ring->nslots : SHIM_MAX_SLOTS;
 	int32_t tid = (int32_t)shim_tid();
+	bool nested;
+	uint32_t start;
 
 	if (!n)
 		return -1;
+	if (keeps_slot(ring)) {
+		if (!tls_in_kept &&
+		    atomic_load_explicit(&lsca_ring_meta(ring, (uint32_t)tls_slot)->tid,
+					 memory_order_relaxed) == tid) {
+			tls_in_kept = true;
+			return tls_slot;
+		}
+		nested = tls_in_kept;
+		if (!nested)
+			tls_kept_gen = 0; /* taken from us (reclaimed as dead?) */
+	} else {
+		nested = false;
+		tls_kept_gen = 0;
+	}
+	start = nested ? n - SHARED_SLOTS(n) : (uint32_t)tls_slot % n;
 	for (unsigned round = 1;; round++) {
 		for (uint32_t k = 0; k < n; k++) {
-			uint32_t i = ((uint32_t)tls_slot + k) % n;
+			uint32_t i = (start + k) % n;
 			_Atomic int32_t *owner = &lsca_ring_meta(ring, i)->tid;
 			int32_t expect = 0;
 
-			if (atomic_load_explicit(owner, memory_order_relaxed) == 0 &&
-			    atomic_compare_exchange_strong_explicit(
-				owner, &expect, tid, memory_order_acquire, memory_order_relaxed)) {
-				tls_slot = (int)i;
-				/* once: lscad reads the stats of used slots only */
-				if (!atomic_load_explicit(&lsca_ring_meta(ring, i)->used,
-							  memory_order_relaxed))
-					atomic_store_explicit(&lsca_ring_meta(ring, i)->used, 1,
-							      memory_order_relaxed);
+			if (atomic_load_explicit(owner, memory_order_relaxed) != 0 ||
+			    !atomic_compare_exchange_strong_explicit(
+				owner, &expect, tid, memory_order_acquire, memory_order_relaxed))
+				continue;
+			/* once: lscad reads the stats of used slots only */
+			if (!atomic_load_explicit(&lsca_ring_meta(ring, i)->used,
+						  memory_order_relaxed))
+				atomic_store_explicit(&lsca_ring_meta(ring, i)->used, 1,
+						      memory_order_relaxed);
+			if (nested)
 				return (int)i;
+			tls_slot = (int)i;
+			if (i < n - SHARED_SLOTS(n)) {
+				tls_kept_ring = ring;
+				tls_kept_gen =
+				    __atomic_load_n(&shim.ring_gen, __ATOMIC_RELAXED) + 1;
+				tls_in_kept = true;
+				pthread_setspecific(kept_key, (void *)1);
 			}
+			return (int)i;
 		}
 		if (round % 1024 == 0)
 			reclaim_dead(ring, n);
@@ -348,9 +406,13 @@ int shim_slot(const struct lsca_ring *ring)
 
 void shim_slot_release(const struct lsca_ring *ring, int slot)
 {
-	if (slot >= 0)
-		atomic_store_explicit(&lsca_ring_meta(ring, (uint32_t)slot)->tid, 0,
-				      memory_order_release);
+	if (slot < 0)
+		return;
+	if (slot == tls_slot && tls_in_kept && keeps_slot(ring)) {
+		tls_in_kept = false; /* still ours, for the next call */
+		return;
+	}
+	atomic_store_explicit(&lsca_ring_meta(ring, (uint32_t)slot)->tid, 0, memory_order_release);
 }
 
 /* Stop using ring (NULL: the current one) and its socket; attach again
@@ -487,6 +549,7 @@ static void shim_configure(void)
 		path = LSCA_DEFAULT_SOCKET;
 	memcpy(shim.socket_path, path, strlen(path) + 1);
 	pthread_atfork(NULL, NULL, shim_atfork_child);
+	pthread_key_create(&kept_key, give_back_kept);
 }
 
 /* Complete mode is lscad's to ask for, so where the kernel could give it,
