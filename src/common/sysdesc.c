@@ -12,8 +12,12 @@
 
 static const struct lsca_sysdesc sysdesc_ops[LSCA_NOPS] = {
 #define LSCA_ROW(n, fl, ...)                                                                       \
-	[LSCA_OP_##n] = {                                                                          \
-	    .name = #n, .nr = __NR_##n, .op = LSCA_OP_##n, .flags = (fl), .kinds = {__VA_ARGS__}},
+	[LSCA_OP_##n] = {.name = #n,                                                               \
+			 .nr = __NR_##n,                                                           \
+			 .op = LSCA_OP_##n,                                                        \
+			 .flags = (fl),                                                            \
+			 .kinds = {__VA_ARGS__},                                                   \
+			 .kindset = LSCA_KINDSET(__VA_ARGS__)},
     LSCA_SYSCALLS(LSCA_ROW)
 #undef LSCA_ROW
 };
@@ -26,6 +30,7 @@ static const uint8_t sysdesc_by_nr[LSCA_NR_MAX] = {
 };
 
 _Static_assert(LSCA_NOPS < 255, "op index must fit sysdesc_by_nr");
+_Static_assert(LSCA_A_STRING < 32, "every kind must have a bit in kindset");
 
 const struct lsca_sysdesc *lsca_sysdesc(long nr)
 {

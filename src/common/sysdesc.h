@@ -179,7 +179,17 @@ struct lsca_sysdesc {
 	uint16_t op;
 	uint16_t flags;
 	uint8_t kinds[LSCA_MAX_ARGS];
+	uint32_t kindset; /* LSCA_KIND(k) of every kind in kinds: what to look for */
 };
+
+/* A kind's bit in kindset: a call without one skips every walk for it. */
+#define LSCA_KIND(k) (1u << (k))
+#define LSCA_KINDSET_(a, b, c, d, e, f, ...)                                                       \
+	(LSCA_KIND(a) | LSCA_KIND(b) | LSCA_KIND(c) | LSCA_KIND(d) | LSCA_KIND(e) | LSCA_KIND(f))
+#define LSCA_KINDSET(...)                                                                          \
+	LSCA_KINDSET_(__VA_ARGS__, LSCA_A_NONE, LSCA_A_NONE, LSCA_A_NONE, LSCA_A_NONE,             \
+		      LSCA_A_NONE, LSCA_A_NONE)
+#define LSCA_HAS(d, k) (((d)->kindset & LSCA_KIND(LSCA_A_##k)) != 0)
 
 /* Highest syscall number the table can index; larger numbers are not proxied. */
 #define LSCA_NR_MAX 512

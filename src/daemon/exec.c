@@ -254,7 +254,7 @@ long exec_call(struct lsca_call *call, void *arg)
 		return go_direct(x); /* never a proxied call: only a client runs it */
 	/* the handlers have approved a path naming the client itself: only
 	 * the client can walk it (here it would be lscad's own /proc/self) */
-	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
+	for (unsigned i = 0; LSCA_HAS(d, PATH) && i < LSCA_MAX_ARGS; i++)
 		if (d->kinds[i] == LSCA_A_PATH && call->args[i] &&
 		    lsca_own_path((const char *)call->args[i], 0, 0, NULL, 0))
 			return go_direct(x);
@@ -320,7 +320,7 @@ long exec_call(struct lsca_call *call, void *arg)
 	}
 	if (d->flags & LSCA_S_NEWFD)
 		a[2] |= O_CLOEXEC | O_NOCTTY; /* a terminal never becomes lscad's */
-	if (relative_to_cwd(d, call->args))
+	if (LSCA_HAS(d, PATH) && relative_to_cwd(d, call->args))
 		follow_cwd(c);
 	if (d->flags & LSCA_S_NEWFD) {
 		r = resolve_open_kind((int)a[0], (const char *)a[1], a[2]);
@@ -343,7 +343,7 @@ long exec_call(struct lsca_call *call, void *arg)
 			r = go_direct(x);
 			goto out;
 		}
-	} else if (arg_of_kind(d, LSCA_A_PATH, LSCA_A_PATH) >= 0) {
+	} else if (LSCA_HAS(d, PATH)) {
 		struct resolve rs;
 		long nr = d->nr;
 		bool real = false;
@@ -406,7 +406,7 @@ long exec_call(struct lsca_call *call, void *arg)
 			x->resp_flags |= LSCA_RESP_LOCAL;
 			call->flags |= DISPATCH_POST_BY_CLIENT;
 		}
-	} else if (r == 0 && arg_of_kind(d, LSCA_A_PATH, LSCA_A_PATH) >= 0) {
+	} else if (r == 0 && LSCA_HAS(d, PATH)) {
 		int o = arg_of_kind(d, LSCA_A_STAT, LSCA_A_STATX);
 
 		/* a path that led into /proc/self would describe the daemon */

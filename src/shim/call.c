@@ -68,6 +68,10 @@ static bool never_mapped(long p)
 	return (unsigned long)p < 65536 || (unsigned long)p >= 1ul << 56;
 }
 
+#define SCALAR_KINDS                                                                               \
+	(LSCA_KIND(LSCA_A_NONE) | LSCA_KIND(LSCA_A_INT) | LSCA_KIND(LSCA_A_FD) |                   \
+	 LSCA_KIND(LSCA_A_DIRFD) | LSCA_KIND(LSCA_A_LEN))
+
 /* Calls only the process itself can run faithfully. A path naming the
  * process itself still goes to lscad when a plugin may refuse the call
  * (guarded): lscad decides, then hands it back. */
@@ -76,6 +80,8 @@ static bool must_run_here(const struct lsca_sysdesc *d, const long *a, bool guar
 	/* sendto/recvfrom with an address: lscad does not carry it */
 	if ((d->flags & LSCA_S_NOADDR) && (a[4] || a[5]))
 		return true;
+	if (!(d->kindset & ~SCALAR_KINDS))
+		return false; /* numbers and fds only: nothing to fault on */
 	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++) {
 		switch (d->kinds[i]) {
 		case LSCA_A_PATH:
@@ -299,7 +305,7 @@ static long call_once(const struct lsca_ring *ring, uint32_t slot, const struct 
 	r = finish(d, a, &resp, slot, seq, o);
 	if (r < 0 || (resp.flags & (LSCA_RESP_LOCAL | LSCA_RESP_DIRECT)))
 		return r;
-	for (unsigned i = 0; i + 1 < LSCA_MAX_ARGS; i++) {
+	for (unsigned i = 0; LSCA_HAS(d, OUTBUF) && i + 1 < LSCA_MAX_ARGS; i++) {
 		size_t cap =
 		    (size_t)a[i + 1] < ring->data_size ? (size_t)a[i + 1] : ring->data_size;
 
@@ -311,7 +317,8 @@ static long call_once(const struct lsca_ring *ring, uint32_t slot, const struct 
 			return -EIO; /* a daemon that lies: never overrun the caller */
 		memcpy((void *)a[i], data, (size_t)r);
 	}
-	if (r == 0)
+	if (r == 0 && (d->kindset & (LSCA_KIND(LSCA_A_STAT) | LSCA_KIND(LSCA_A_STATX) |
+				     LSCA_KIND(LSCA_A_STATFS))))
 		for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
 			if (d->kinds[i] == LSCA_A_STAT || d->kinds[i] == LSCA_A_STATX ||
 			    d->kinds[i] == LSCA_A_STATFS)

@@ -28,7 +28,8 @@ void fdtag_held(long nr, const long *a)
 
 	for (unsigned i = 0; d && i < LSCA_MAX_ARGS; i++)
 		if ((d->kinds[i] == LSCA_A_FD || d->kinds[i] == LSCA_A_DIRFD) && (int)a[i] >= 0 &&
-		    (int)a[i] < FDTAG_MAX)
+		    (int)a[i] < FDTAG_MAX &&
+		    !atomic_load_explicit(&held[(int)a[i]], memory_order_relaxed))
 			atomic_store_explicit(&held[(int)a[i]], 1, memory_order_relaxed);
 }
 
