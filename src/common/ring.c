@@ -149,7 +149,10 @@ int lsca_slot_wait(const struct lsca_ring *r, struct lsca_slot *slot, uint64_t s
 			else if (worker_shares_cpu(hdr))
 				sched_yield();
 		}
-		lsca_cpu_relax();
+		/* the answer usually comes within a few hundred ns: a pause
+		 * then would only add its own length to the call */
+		if (n >= LSCA_EAGER_SPINS)
+			lsca_cpu_relax();
 	}
 	/* acq_rel: if this finds DONE, the answer is visible (acquire) */
 	s = atomic_fetch_or_explicit(&slot->state, LSCA_SLOT_WAITER, memory_order_acq_rel);

@@ -363,6 +363,7 @@ static void *worker_main(void *arg)
 	uint64_t idle_since = 0, now = 0;
 	unsigned turns = 0;
 	int r, client_cpu = -1;
+	uint32_t last = 0;
 	bool calls = false; /* proxied calls since we last slept */
 
 	fdcache_init(&w.fdc);
@@ -395,6 +396,7 @@ static void *worker_main(void *arg)
 			if (lsca_slot_submitted(lsca_ring_slot(ring, i))) {
 				client_cpu = serve(&w, i);
 				served++;
+				last = i;
 			}
 		/* a busy client is drained on the way, not only when we sleep;
 		 * an idle turn reads the clock every 16th time: a call that
@@ -417,6 +419,17 @@ static void *worker_main(void *arg)
 			if (now - idle_since < d->set.spin_ns) {
 				if (w.set->any_observe)
 					drain_events(&w, now);
+				/* the thread served last is the likeliest to
+				 * come back: watch its slot's line alone for a
+				 * while, instead of a turn over every slot */
+				if (client_cpu != cpu && now - idle_since < LSCA_PURE_SPIN_NS) {
+					const struct lsca_slot *hot = lsca_ring_slot(ring, last);
+
+					for (unsigned k = 0; k < 64 && !lsca_slot_submitted(hot);
+					     k++)
+						lsca_cpu_relax();
+					continue;
+				}
 				lsca_worker_relax(now - idle_since, client_cpu == cpu);
 				continue;
 			}
