@@ -140,6 +140,10 @@ int lsca_slot_wait(const struct lsca_ring *r, struct lsca_slot *slot, uint64_t s
 		s = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (LSCA_SLOT_BASE(s) == LSCA_SLOT_DONE)
 			return 0;
+		/* the answer usually comes within a few hundred ns: a clock
+		 * read or a pause then would only add its own length */
+		if (n < LSCA_EAGER_SPINS)
+			continue;
 		if ((n & 63) == 0) {
 			now = lsca_now_ns();
 			if (!start)
@@ -149,10 +153,7 @@ int lsca_slot_wait(const struct lsca_ring *r, struct lsca_slot *slot, uint64_t s
 			else if (worker_shares_cpu(hdr))
 				sched_yield();
 		}
-		/* the answer usually comes within a few hundred ns: a pause
-		 * then would only add its own length to the call */
-		if (n >= LSCA_EAGER_SPINS)
-			lsca_cpu_relax();
+		lsca_cpu_relax();
 	}
 	/* acq_rel: if this finds DONE, the answer is visible (acquire) */
 	s = atomic_fetch_or_explicit(&slot->state, LSCA_SLOT_WAITER, memory_order_acq_rel);

@@ -71,7 +71,8 @@ static inline unsigned char *lsca_ring_events(const struct lsca_ring *r, uint32_
 /* A round trip to an awake daemon on another CPU takes about a microsecond:
  * a worker spins this long before it starts yielding. */
 #define LSCA_PURE_SPIN_NS 3000u
-/* Looks at its slot a client makes before it pauses between looks. */
+/* Looks at its slot a client makes before it reads the clock and pauses
+ * between looks (~0.5 us). */
 #define LSCA_EAGER_SPINS 256u
 
 static inline void lsca_cpu_relax(void)
