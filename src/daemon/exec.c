@@ -236,6 +236,33 @@ static bool relative_to_cwd(const struct lsca_sysdesc *d, const long *a)
 	return false;
 }
 
+/* The hot shape, served without the general walk: one fd, the first
+ * argument, whose file we keep; no path, no iovec, nothing made or
+ * approved (lseek, fstat, pread, pwrite; read and write on a regular file).
+ * Returns false for anything else. */
+static bool exec_kept(struct exec_ctx *x, const struct lsca_sysdesc *d, const long *args, long *r)
+{
+	const uint32_t other = LSCA_KIND(LSCA_A_PATH) | LSCA_KIND(LSCA_A_DIRFD) |
+			       LSCA_KIND(LSCA_A_IOVIN) | LSCA_KIND(LSCA_A_IOVOUT);
+	mode_t type;
+	int fd;
+
+	if (d->kinds[0] != LSCA_A_FD || (d->kindset & other) || d->nr == __NR_flock ||
+	    (d->flags & (LSCA_S_NEWFD | LSCA_S_CWD | LSCA_S_LOCAL | LSCA_S_CLIENT)))
+		return false;
+	for (unsigned i = 1; i < LSCA_MAX_ARGS; i++)
+		if (d->kinds[i] == LSCA_A_FD)
+			return false;
+	fd = fdcache_lookup(x->fdc, (int)args[0], x->tags[0], &type);
+	if (fd < 0 || ((d->flags & LSCA_S_STREAM) && !S_ISREG(type)))
+		return false;
+	x->resp_flags |= LSCA_RESP_HELD | (d->flags & LSCA_S_STREAM ? LSCA_RESP_REGULAR : 0);
+	*r = syscall(d->nr, fd, args[1], args[2], args[3], args[4], args[5]);
+	if (*r < 0)
+		*r = -errno;
+	return true;
+}
+
 long exec_call(struct lsca_call *call, void *arg)
 {
 	struct exec_ctx *x = arg;
@@ -250,6 +277,8 @@ long exec_call(struct lsca_call *call, void *arg)
 	unsigned lo, hi;
 
 	x->call = call;
+	if (exec_kept(x, d, call->args, &r))
+		return r;
 	if (d->flags & LSCA_S_CLIENT)
 		return go_direct(x); /* never a proxied call: only a client runs it */
 	/* the handlers have approved a path naming the client itself: only
