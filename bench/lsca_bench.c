@@ -284,6 +284,9 @@ static void mode_calls(const struct opts *o)
 	struct target t;
 	uint64_t *v = samples_alloc(o->n);
 
+	/* on CPU 0, as the ping-pong's first side: a worker of lscad that
+	 * finds itself on its client's CPU moves to another by itself */
+	pin_cpu(0);
 	target_open(&t, o->file);
 	target_verify(&t);
 	for (size_t k = 0; k < ARRAY_SIZE(file_ops); k++) {

@@ -131,7 +131,7 @@ static int serve(struct worker *w, uint32_t i)
 	struct lsca_req req;
 	uint64_t t0 = w->calls++ % LAT_SAMPLE ? 0 : lsca_now_ns();
 	int err;
-	bool ran = false;
+	bool ran = false, watched;
 
 	/* the one read of the request: everything below uses the copy */
 	lsca_req_read(slot, &req);
@@ -151,7 +151,8 @@ static int serve(struct worker *w, uint32_t i)
 		resp.ret = -EFAULT;
 		goto done;
 	}
-	memcpy(w->in, data, req.data_len);
+	if (req.data_len)
+		memcpy(w->in, data, req.data_len);
 	err = lsca_req_decode(desc, &req, w->in, req.data_len, data, r->data_size, &call);
 	if (err < 0) {
 		resp.ret = err;
@@ -161,7 +162,8 @@ static int serve(struct worker *w, uint32_t i)
 		if (desc->kinds[k] == LSCA_A_FD || desc->kinds[k] == LSCA_A_DIRFD)
 			ectx.tags[k] = (uint32_t)(req.args[k] >> 32);
 	/* what only the plugins look at: nobody pays for it unwatched */
-	if (dispatch_chain_len(w->set->dispatch, call.nr)) {
+	watched = dispatch_chain_len(w->set->dispatch, call.nr) > 0;
+	if (watched) {
 		call.time_ns = lsca_realtime_ns();
 		call.tid = caller_tid(w, i);
 	}
@@ -185,7 +187,7 @@ static int serve(struct worker *w, uint32_t i)
 		w->unflushed |= drain_log(w, i) > 0;
 	resp.ret = dispatch_run(w->set->dispatch, &call, w->states, exec_call, &ectx);
 	ran = true;
-	w->unflushed |= dispatch_chain_len(w->set->dispatch, call.nr) > 0;
+	w->unflushed |= watched;
 	resp.flags = ectx.resp_flags;
 done:
 	memcpy(&slot->resp, &resp, sizeof(resp));

@@ -189,6 +189,8 @@ static long recv_fd(uint32_t slot, uint32_t seq, bool cloexec)
 /* Each fd argument's tag next to its number (proto.h, LSCA_FD_TAGGED). */
 static void tag_fds(const struct lsca_sysdesc *d, const long *a, struct lsca_slot *s)
 {
+	if (!(d->kindset & (LSCA_KIND(LSCA_A_FD) | LSCA_KIND(LSCA_A_DIRFD))))
+		return;
 	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
 		if (d->kinds[i] == LSCA_A_FD || d->kinds[i] == LSCA_A_DIRFD)
 			s->args[i] = (uint32_t)a[i] | (uint64_t)fdtag_of((int)a[i]) << 32;
@@ -301,7 +303,7 @@ static long call_once(const struct lsca_ring *ring, uint32_t slot, const struct 
 	if (roundtrip(ring, s, &resp) < 0)
 		return unserved(d, a, o);
 	if (resp.flags & LSCA_RESP_HELD)
-		fdtag_held(d->nr, a);
+		fdtag_held(d, a);
 	r = finish(d, a, &resp, slot, seq, o);
 	if (r < 0 || (resp.flags & (LSCA_RESP_LOCAL | LSCA_RESP_DIRECT)))
 		return r;
@@ -429,7 +431,7 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 			return run_here(d, a);
 		}
 		if (resp.flags & LSCA_RESP_HELD)
-			fdtag_held(d->nr, a);
+			fdtag_held(d, a);
 		o->sigpipe |= (resp.flags & LSCA_RESP_SIGPIPE) != 0;
 		r = resp.ret;
 		if (r < 0)

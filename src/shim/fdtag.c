@@ -22,11 +22,9 @@ uint32_t fdtag_of(int fd)
 	       (atomic_load_explicit(&gen[fd], memory_order_acquire) & ~LSCA_FD_TAGGED);
 }
 
-void fdtag_held(long nr, const long *a)
+void fdtag_held(const struct lsca_sysdesc *d, const long *a)
 {
-	const struct lsca_sysdesc *d = lsca_sysdesc(nr);
-
-	for (unsigned i = 0; d && i < LSCA_MAX_ARGS; i++)
+	for (unsigned i = 0; i < LSCA_MAX_ARGS; i++)
 		if ((d->kinds[i] == LSCA_A_FD || d->kinds[i] == LSCA_A_DIRFD) && (int)a[i] >= 0 &&
 		    (int)a[i] < FDTAG_MAX &&
 		    !atomic_load_explicit(&held[(int)a[i]], memory_order_relaxed))

@@ -33,8 +33,9 @@
 /* The tag for fd now: 0 if lscad must not keep it. */
 uint32_t fdtag_of(int fd);
 
-/* lscad kept the files of the fd arguments of call nr (args as made). */
-void fdtag_held(long nr, const long *args);
+/* lscad kept the files of the fd arguments of the call d (args as made). */
+struct lsca_sysdesc;
+void fdtag_held(const struct lsca_sysdesc *d, const long *args);
 
 /* The fd numbers call nr (args as made) frees: false if none. */
 bool fdtag_frees(long nr, const long *args, int *lo, int *hi);
