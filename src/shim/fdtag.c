@@ -61,18 +61,22 @@ void fdtag_freed(int lo, int hi)
 	}
 }
 
-void fdtag_disable(void)
-{
-	if (atomic_exchange(&off, true))
-		return;
-	if (fdtag_any_held(0, FDTAG_MAX - 1)) {
-		shim_forget(0, FDTAG_MAX - 1);
-		fdtag_freed(0, FDTAG_MAX - 1);
-	}
-}
-
 void fdtag_attached(void)
 {
 	for (int fd = 0; fd < FDTAG_MAX; fd++)
 		atomic_store_explicit(&held[fd], 0, memory_order_relaxed);
+}
+
+void fdtag_forget_all(void)
+{
+	if (!fdtag_any_held(0, FDTAG_MAX - 1))
+		return;
+	shim_forget(0, FDTAG_MAX - 1);
+	fdtag_attached(); /* the numbers keep their meaning: no new tags */
+}
+
+void fdtag_disable(void)
+{
+	if (!atomic_exchange(&off, true))
+		fdtag_forget_all();
 }

@@ -47,6 +47,8 @@ void fdtag_freed(int lo, int hi);
 /* The shim stops seeing every change of the fd table (io_uring, a shared
  * table): tags are 0 from now on, and lscad lets go of all it kept. */
 void fdtag_disable(void);
+/* lscad lets go of everything it keeps (before an exec). */
+void fdtag_forget_all(void);
 /* A new attachment (a fork, a new lscad): that lscad holds nothing. */
 void fdtag_attached(void);
 

@@ -345,6 +345,12 @@ static long trapped(long nr, long *a, ucontext_t *uc)
 		if (a[0] == PR_SET_SYSCALL_USER_DISPATCH)
 			return own_dispatch(a);
 		break;
+	case SYS_execve:
+	case SYS_execveat:
+		/* the kernel closes the close-on-exec fds unseen: lscad lets
+		 * go of what it keeps first (the new program attaches anew) */
+		fdtag_forget_all();
+		break;
 	default:
 		break;
 	}

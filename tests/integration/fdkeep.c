@@ -9,7 +9,8 @@
  *
  * PART: main (the checks above), sharer (a task sharing the fd table
  * frees and reuses a number unseen), io_uring (io_uring closes a number),
- * race (a thread reads a number while another reopens it), repeat (100
+ * exec (a lock on a close-on-exec fd, then exec), race (a thread reads a
+ * number while another reopens it), repeat (100
  * preads of one file: lscad should take it once).
  */
 #include <errno.h>
@@ -326,6 +327,28 @@ static void race(void)
 	       moved ? " (the number moved)" : "");
 }
 
+/* A lock on a close-on-exec fd goes with the exec: the new program takes
+ * it at once (exec_check, run without the shim: nothing delays it). */
+static void exec_locked(const char *self, const char *dir)
+{
+	static char *const env[] = {"PATH=/usr/bin:/bin", NULL};
+	int fd = open("lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	printf("flock before exec: %d\n", flock(fd, LOCK_EX));
+	printf("read while locked: %s\n", peek(fd));
+	fflush(stdout);
+	execle(self, self, dir, "exec_check", (char *)NULL, env);
+	perror(self);
+}
+
+static void exec_check(void)
+{
+	int fd = open("lock", O_RDWR);
+
+	printf("after exec the lock is free: %s\n",
+	       flock(fd, LOCK_EX | LOCK_NB) == 0 ? "yes" : strerrorname_np(errno));
+}
+
 /* The same number, many calls: lscad takes the file once (the test counts
  * its pidfd_getfd calls). */
 static void repeat(void)
@@ -341,13 +364,15 @@ static void repeat(void)
 int main(int argc, char **argv)
 {
 	if (argc != 3 || chdir(argv[1]) < 0) {
-		fprintf(stderr, "usage: fdkeep DIR main|sharer|io_uring|race|repeat\n");
+		fprintf(stderr, "usage: fdkeep DIR main|sharer|io_uring|exec|race|repeat\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	put("a", "AAA");
-	put("b", "BBB");
-	put("c", "CCC");
+	if (strcmp(argv[2], "exec_check")) {
+		put("a", "AAA");
+		put("b", "BBB");
+		put("c", "CCC");
+	}
 	if (!strcmp(argv[2], "main")) {
 		reuse_after_close();
 		reuse_through_stdio();
@@ -361,6 +386,10 @@ int main(int argc, char **argv)
 		shared_table();
 	} else if (!strcmp(argv[2], "io_uring")) {
 		io_uring_close();
+	} else if (!strcmp(argv[2], "exec")) {
+		exec_locked(argv[0], argv[1]);
+	} else if (!strcmp(argv[2], "exec_check")) {
+		exec_check();
 	} else if (!strcmp(argv[2], "race")) {
 		race();
 	} else if (!strcmp(argv[2], "repeat")) {

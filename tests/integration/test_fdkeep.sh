@@ -4,7 +4,7 @@
 # frees its number: every way of freeing one (close, stdio, dup2/dup3, raw
 # dup2, close_range, a task sharing the fd table, io_uring) leaves the
 # number meaning what it means natively, and the open file goes with the
-# process's close (flock, ETXTBSY, IN_CLOSE_WRITE). fdkeep.c, run natively
+# process's close (flock, ETXTBSY, IN_CLOSE_WRITE) or exec. fdkeep.c, run natively
 # and under LSCA, must print the same; lscad must take a file once for many
 # calls on it.
 set -euo pipefail
@@ -13,7 +13,7 @@ set -euo pipefail
 
 scratch
 passed=0
-for part in main race sharer io_uring; do
+for part in main exec race sharer io_uring; do
 	mkdir "$WORK/native-$part" "$WORK/lsca-$part"
 	"$TESTBIN/fdkeep" "$WORK/native-$part" "$part" >"$WORK/$part.native"
 	"$LSCACTL" run --summary-file "$WORK/$part.sum" -- \
