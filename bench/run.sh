@@ -120,7 +120,7 @@ print_table() {
 	$2 == "RESULT" { med[$1 "/" $3] = $4; p99[$1 "/" $3] = $5 }
 	$2 == "IDLE" { idle_ns = $3; idle_win = $4; idle_pct = $5; idle_have = 1 }
 	END {
-		fmt = "%-13s %11s %15s %9s %16s %9s %10s %15s\n"
+		fmt = "%-13s %11s %15s %9s %16s %9s %10s %15s %15s\n"
 		ops[1] = "lseek"; ops[2] = "fstat"; ops[3] = "pread4k"; ops[4] = "openat_close"
 		label["lseek"] = "lseek"; label["fstat"] = "fstat"
 		label["pread4k"] = "pread 4 KiB"; label["openat_close"] = "openat+close"
@@ -129,12 +129,12 @@ print_table() {
 		printf "Ping-pong floor (shared-memory round trip, CPU 0 <-> 1): %s ns median/p99, minus %s ns clock overhead = %d ns\n\n",
 			mp("pp/pingpong"), m("pp/timer"), floor
 		printf fmt, "call", "native", "LSCA proxied", "overhead", "overhead /",
-			"seccomp", "seccomp", "seccomp same /"
+			"seccomp", "seccomp", "seccomp same /", "seccomp ovh /"
 		printf fmt, "", "med / p99", "med / p99", "median", "floor (<= 1.5x)", "same CPU",
-			"cross CPU", "LSCA (>= 5x)"
+			"cross CPU", "LSCA (>= 5x)", "LSCA ovh (>=5x)"
 		for (i = 1; i <= 4; i++) {
 			o = ops[i]
-			ov = "n/a"; rf = "n/a"; rs = "n/a"
+			ov = "n/a"; rf = "n/a"; rs = "n/a"; ro = "n/a"
 			if (has("native/" o) && has("lsca/" o)) {
 				ovn = med["lsca/" o] - med["native/" o]
 				ov = ovn
@@ -144,9 +144,13 @@ print_table() {
 			if (has("sc/seccomp_same_" o) && has("lsca/" o) && med["lsca/" o] > 0) {
 				r = med["sc/seccomp_same_" o] / med["lsca/" o]
 				rs = sprintf("%.2fx %s", r, verdict(r >= 5))
+				if (has("native/" o) && ovn > 0) {
+					r = (med["sc/seccomp_same_" o] - med["native/" o]) / ovn
+					ro = sprintf("%.2fx %s", r, verdict(r >= 5))
+				}
 			}
 			printf fmt, label[o], mp("native/" o), mp("lsca/" o), ov, rf,
-				m("sc/seccomp_same_" o), m("sc/seccomp_cross_" o), rs
+				m("sc/seccomp_same_" o), m("sc/seccomp_cross_" o), rs, ro
 		}
 		printf "%-13s %15s   (native reference: one trivial syscall)\n", "getppid", mp("native/getppid")
 		if (has("sc/seccomp_sync_lseek"))
