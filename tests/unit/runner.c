@@ -13,6 +13,7 @@ int main(void)
 	srunner_add_suite(sr, req_suite());
 	srunner_add_suite(sr, dispatch_suite());
 	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, fdcache_suite());
 #endif
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -9,5 +9,6 @@ Suite *ring_suite(void);
 Suite *req_suite(void);
 Suite *dispatch_suite(void);
 Suite *config_suite(void);
+Suite *fdcache_suite(void);
 
 #endif
