@@ -60,9 +60,10 @@ enum lsca_sysflags {
 	 * buffer was large enough): one larger than a slot that is smaller than
 	 * 64 KiB (XATTR_SIZE_MAX, XATTR_LIST_MAX) runs in the process */
 	LSCA_S_EXACT = 1u << 10,
-	/* acts only through an open file whose access the kernel settled when
-	 * it was opened: the caller's credentials play no part (a privileged
-	 * client's are not re-checked for it) */
+	/* reads, seeks or stats an open file whose access the kernel settled
+	 * when it was opened: on a plain file system the caller's credentials
+	 * play no part (a privileged client's are not re-checked for it when
+	 * lscad keeps the file; never a write: see worker.c) */
 	LSCA_S_OPENED = 1u << 11,
 };
 
@@ -74,20 +75,17 @@ enum lsca_sysflags {
 #define LSCA_SYSCALLS(X)                                                                           \
 	X(read, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(OUTBUF),    \
 	  K(LEN))                                                                                  \
-	X(write, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(INBUF),    \
-	  K(LEN))                                                                                  \
+	X(write, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL, K(FD), K(INBUF), K(LEN))            \
 	X(pread64, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(OUTBUF),    \
 	  K(LEN), K(INT))                                                                          \
-	X(pwrite64, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(INBUF),    \
-	  K(LEN), K(INT))                                                                          \
+	X(pwrite64, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL, K(FD), K(INBUF), K(LEN), K(INT))    \
 	X(readv, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(IOVOUT),   \
 	  K(LEN))                                                                                  \
-	X(writev, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(IOVIN),   \
-	  K(LEN))                                                                                  \
+	X(writev, LSCA_S_STREAM | LSCA_S_CHUNK | LSCA_S_CANCEL, K(FD), K(IOVIN), K(LEN))           \
 	X(preadv, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(IOVOUT),     \
 	  K(LEN), K(INT), K(INT))                                                                  \
-	X(pwritev, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD), K(IOVIN),     \
-	  K(LEN), K(INT), K(INT))                                                                  \
+	X(pwritev, LSCA_S_CHUNK | LSCA_S_POS | LSCA_S_CANCEL, K(FD), K(IOVIN), K(LEN), K(INT),     \
+	  K(INT))                                                                                  \
 	X(lseek, LSCA_S_OPENED, K(FD), K(INT), K(INT))                                             \
 	X(close, LSCA_S_LOCAL | LSCA_S_CANCEL | LSCA_S_OPENED, K(FD))                              \
 	X(fstat, LSCA_S_OPENED, K(FD), K(STAT))                                                    \

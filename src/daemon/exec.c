@@ -9,7 +9,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -40,6 +42,27 @@ static int fetch_fd(struct client *c, int fd)
 	return r < 0 ? -errno : r;
 }
 
+/* File systems whose reads, seeks and stats never ask who makes them (no
+ * capable() at read time, as sysfs, debugfs, securityfs or a FUSE server
+ * may): on these a kept file needs no fresh look at a privileged client's
+ * capabilities before a call settled at open (LSCA_S_OPENED). */
+static bool plain_fs(int fd)
+{
+	static const unsigned long plain[] = {
+	    EXT4_SUPER_MAGIC,	   XFS_SUPER_MAGIC,   BTRFS_SUPER_MAGIC, TMPFS_MAGIC,
+	    OVERLAYFS_SUPER_MAGIC, F2FS_SUPER_MAGIC,  SQUASHFS_MAGIC,	 EROFS_SUPER_MAGIC_V1,
+	    RAMFS_MAGIC,	   MSDOS_SUPER_MAGIC,
+	};
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return false;
+	for (unsigned i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		if ((unsigned long)sf.f_type == plain[i])
+			return true;
+	return false;
+}
+
 /* The client's file behind fd argument i (number num) as our fd, and its
  * type; *kept: the fd is the cache's, not the caller's to close. -EXDEV for
  * a procfs file: such a file checks at read time whether its reader may
@@ -53,6 +76,7 @@ static int arg_file(struct exec_ctx *x, unsigned i, int num, mode_t *type, bool 
 	*kept = fd >= 0;
 	if (*kept) {
 		x->resp_flags |= LSCA_RESP_HELD;
+		x->uses_kept = true;
 		return fd;
 	}
 	fd = fetch_fd(x->c, num);
@@ -67,11 +91,14 @@ static int arg_file(struct exec_ctx *x, unsigned i, int num, mode_t *type, bool 
 		return -EXDEV;
 	}
 	*type = st.st_mode & S_IFMT;
-	if ((x->tags[i] & LSCA_FD_TAGGED) && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
-		fdcache_keep(x->fdc, num, x->tags[i], fd, *type);
+	/* keeping may evict another entry: never one this call is using
+	 * (renameat2(3, .., 131, ..) would run on an fd we just closed) */
+	if ((x->tags[i] & LSCA_FD_TAGGED) && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
+	    !x->uses_kept) {
+		fdcache_keep(x->fdc, num, x->tags[i], fd, *type, plain_fs(fd));
 		x->resp_flags |= LSCA_RESP_HELD;
-		*kept = true;
-	} else if (x->tags[i] & LSCA_FD_TAGGED) {
+		x->uses_kept = *kept = true;
+	} else if ((x->tags[i] & LSCA_FD_TAGGED) && !x->uses_kept) {
 		fdcache_forget(x->fdc, num, num); /* whatever we kept is stale */
 	}
 	return fd;
@@ -274,7 +301,6 @@ long exec_call(struct lsca_call *call, void *arg)
 	struct stat st;
 	mode_t type = 0, first_type = 0;
 	bool kept;
-	unsigned lo, hi;
 
 	x->call = call;
 	if (exec_kept(x, d, call->args, &r))
@@ -288,11 +314,6 @@ long exec_call(struct lsca_call *call, void *arg)
 		    lsca_own_path((const char *)call->args[i], 0, 0, NULL, 0))
 			return go_direct(x);
 	if (d->flags & LSCA_S_LOCAL) {
-		/* a number it frees: let go of its file before the client
-		 * closes it, so the file goes with the client's close */
-		if (lsca_frees_fds(d->nr, call->args, &lo, &hi))
-			fdcache_forget(x->fdc, (int)(lo > INT_MAX ? INT_MAX : lo),
-				       (int)(hi > INT_MAX ? INT_MAX : hi));
 		/* approved: the client performs it, and posts its result */
 		x->resp_flags |= LSCA_RESP_LOCAL;
 		call->flags |= DISPATCH_POST_BY_CLIENT;

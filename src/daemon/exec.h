@@ -14,6 +14,7 @@
 #define LSCA_EXEC_H
 
 #include <lsca/plugin.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,7 @@ struct exec_ctx {
 	uint32_t seq;
 	uint32_t resp_flags;	      /* LSCA_RESP_* for the shim */
 	uint32_t tags[LSCA_MAX_ARGS]; /* of the fd arguments (LSCA_FD_TAGGED) */
+	bool uses_kept;		      /* an argument of this call is a kept file */
 	struct lsca_call *call;
 };
 

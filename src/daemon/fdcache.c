@@ -40,7 +40,7 @@ int fdcache_lookup(const struct fdcache *fc, int num, uint32_t tag, mode_t *type
 	return e->fd;
 }
 
-int fdcache_keep(struct fdcache *fc, int num, uint32_t tag, int fd, mode_t type)
+int fdcache_keep(struct fdcache *fc, int num, uint32_t tag, int fd, mode_t type, bool plain)
 {
 	struct fdcache_entry *e;
 
@@ -50,9 +50,16 @@ int fdcache_keep(struct fdcache *fc, int num, uint32_t tag, int fd, mode_t type)
 	}
 	e = slot_of(fc, num);
 	drop(fc, e); /* another number, or this one under an older tag */
-	*e = (struct fdcache_entry){.num = num, .tag = tag, .fd = fd, .type = type};
+	*e = (struct fdcache_entry){.num = num, .tag = tag, .fd = fd, .type = type, .plain = plain};
 	fc->held++;
 	return fd;
+}
+
+bool fdcache_plain(const struct fdcache *fc, int num, uint32_t tag)
+{
+	mode_t type;
+
+	return fdcache_lookup(fc, num, tag, &type) >= 0 && slot_of(fc, num)->plain;
 }
 
 void fdcache_forget(struct fdcache *fc, int lo, int hi)

@@ -29,6 +29,8 @@ struct fdcache_entry {
 	uint32_t tag; /* its tag when we took it */
 	int fd;	      /* ours */
 	mode_t type;  /* S_IFREG or S_IFDIR */
+	bool plain;   /* on a disk or memory file system whose reads never ask
+		       * who reads (see exec.c, plain_fs) */
 };
 
 struct fdcache {
@@ -45,7 +47,11 @@ int fdcache_lookup(const struct fdcache *fc, int num, uint32_t tag, mode_t *type
 /* Keep our fd (a regular file or directory the client had at num under
  * tag). Takes ownership of fd: returns it, or -1 after closing it when it
  * cannot be kept (an untagged number). */
-int fdcache_keep(struct fdcache *fc, int num, uint32_t tag, int fd, mode_t type);
+int fdcache_keep(struct fdcache *fc, int num, uint32_t tag, int fd, mode_t type, bool plain);
+
+/* Whether the client's fd num under tag is a kept file on a plain file
+ * system: reading it needs no fresh look at the client's credentials. */
+bool fdcache_plain(const struct fdcache *fc, int num, uint32_t tag);
 
 /* Let go of what we keep for fd numbers lo..hi. */
 void fdcache_forget(struct fdcache *fc, int lo, int hi);

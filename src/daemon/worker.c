@@ -80,18 +80,22 @@ static pid_t caller_tid(const struct worker *w, uint32_t i)
 
 /* Identity and umask are current before each call. The client announces
  * its own credential changes (cred_epoch); a privileged client is also
- * checked against the kernel before every call that credentials decide,
- * so one that drops privileges behind the shim's back cannot act with the
- * old ones. A call on an open file (LSCA_S_OPENED) was decided when the
- * file was opened, natively too: it needs no check. */
+ * checked against the kernel before every call, so one that drops
+ * privileges behind the shim's back cannot act with the old ones. Not
+ * before a read, seek or stat (LSCA_S_OPENED) of a kept file on a plain
+ * file system: that was decided when the file was opened, natively too.
+ * (A write is checked: the kernel clears a setuid bit unless the writer
+ * holds CAP_FSETID now.) */
 static void refresh_identity(struct worker *w, const struct lsca_sysdesc *d, struct lsca_call *call,
-			     uint32_t i)
+			     uint32_t i, uint32_t tag0)
 {
 	struct client *c = w->c;
 	struct lsca_ring_hdr *h = c->ring.hdr;
 	uint32_t e = atomic_load_explicit(&h->cred_epoch, memory_order_acquire);
 	mode_t m = atomic_load_explicit(&h->umask, memory_order_relaxed) & 0777;
-	bool check = creds_privileged(&c->creds) && !(d->flags & LSCA_S_OPENED);
+	bool check = creds_privileged(&c->creds) &&
+		     !((d->flags & LSCA_S_OPENED) && d->kinds[0] == LSCA_A_FD &&
+		       fdcache_plain(&w->fdc, (int)call->args[0], tag0));
 	int r;
 
 	if (check && !call->tid)
@@ -132,6 +136,7 @@ static int serve(struct worker *w, uint32_t i)
 	uint64_t t0 = w->calls++ % LAT_SAMPLE ? 0 : lsca_now_ns();
 	int err;
 	bool ran = false, watched;
+	unsigned lo, hi;
 
 	/* the one read of the request: everything below uses the copy */
 	lsca_req_read(slot, &req);
@@ -161,6 +166,12 @@ static int serve(struct worker *w, uint32_t i)
 	for (unsigned k = 0; k < LSCA_MAX_ARGS; k++)
 		if (desc->kinds[k] == LSCA_A_FD || desc->kinds[k] == LSCA_A_DIRFD)
 			ectx.tags[k] = (uint32_t)(req.args[k] >> 32);
+	/* a number the client frees: let go of its file before it does,
+	 * whatever the handlers decide (the shim moves the tag on anyway),
+	 * so the file goes with the client's close */
+	if (lsca_frees_fds(call.nr, call.args, &lo, &hi))
+		fdcache_forget(&w->fdc, (int)(lo > INT_MAX ? INT_MAX : lo),
+			       (int)(hi > INT_MAX ? INT_MAX : hi));
 	/* what only the plugins look at: nobody pays for it unwatched */
 	watched = dispatch_chain_len(w->set->dispatch, call.nr) > 0;
 	if (watched) {
@@ -175,7 +186,7 @@ static int serve(struct worker *w, uint32_t i)
 		log_debug("pid %d (%s): calls stay direct from now on: %s", (int)c->pid, c->comm,
 			  c->why_direct);
 	}
-	refresh_identity(w, desc, &call, i);
+	refresh_identity(w, desc, &call, i, ectx.tags[0]);
 	if (c->direct_only) {
 		fdcache_clear(&w->fdc); /* it runs its calls itself from now on */
 		resp.flags = LSCA_RESP_DIRECT;

@@ -36,7 +36,10 @@ static SHIM_TLS __thread int tls_slot; /* the slot this thread had last */
 static SHIM_TLS __thread const struct lsca_ring *tls_kept_ring;
 static SHIM_TLS __thread unsigned tls_kept_gen;
 static SHIM_TLS __thread bool tls_in_kept;
-static pthread_key_t kept_key;		/* its destructor gives the slot back */
+static pthread_key_t kept_key; /* its destructor gives the slot back */
+/* Threads keep slots only with a key whose value glibc stores without
+ * allocating (the first 32): it is set from a SIGSYS handler too. */
+static bool kept_key_ok;
 static SHIM_TLS __thread pid_t tls_tid; /* this thread, for lscad */
 static pthread_once_t configured = PTHREAD_ONCE_INIT;
 static void shim_configure(void);
@@ -326,17 +329,24 @@ static bool keeps_slot(const struct lsca_ring *ring)
 	       tls_kept_gen == __atomic_load_n(&shim.ring_gen, __ATOMIC_RELAXED) + 1;
 }
 
-/* The thread ends: its kept slot is free for another. */
+/* The thread ends: its kept slot is free for another, unless a call of it
+ * is still in lscad's hands (reclaim_dead sees to that slot later). A
+ * thread cancelled inside a call ends with tls_in_kept still set. */
 static void give_back_kept(void *unused)
 {
+	const struct lsca_ring *ring = shim.ring;
+
 	(void)unused;
-	if (keeps_slot(shim.ring) && !tls_in_kept) {
+	if (ring && keeps_slot(ring) &&
+	    LSCA_SLOT_BASE(atomic_load_explicit(&lsca_ring_slot(ring, (uint32_t)tls_slot)->state,
+						memory_order_acquire)) != LSCA_SLOT_SUBMITTED) {
 		int32_t tid = (int32_t)shim_tid();
 
-		atomic_compare_exchange_strong(&lsca_ring_meta(shim.ring, (uint32_t)tls_slot)->tid,
-					       &tid, 0);
+		atomic_compare_exchange_strong(&lsca_ring_meta(ring, (uint32_t)tls_slot)->tid, &tid,
+					       0);
 	}
 	tls_kept_gen = 0;
+	tls_in_kept = false;
 }
 
 /* A slot is owned by a thread: the owner's tid in the slot's meta (0: free)
@@ -389,7 +399,7 @@ int shim_slot(const struct lsca_ring *ring)
 			if (nested)
 				return (int)i;
 			tls_slot = (int)i;
-			if (i < n - SHARED_SLOTS(n)) {
+			if (i < n - SHARED_SLOTS(n) && kept_key_ok) {
 				tls_kept_ring = ring;
 				tls_kept_gen =
 				    __atomic_load_n(&shim.ring_gen, __ATOMIC_RELAXED) + 1;
@@ -549,7 +559,7 @@ static void shim_configure(void)
 		path = LSCA_DEFAULT_SOCKET;
 	memcpy(shim.socket_path, path, strlen(path) + 1);
 	pthread_atfork(NULL, NULL, shim_atfork_child);
-	pthread_key_create(&kept_key, give_back_kept);
+	kept_key_ok = pthread_key_create(&kept_key, give_back_kept) == 0 && kept_key < 32;
 }
 
 /* Complete mode is lscad's to ask for, so where the kernel could give it,

@@ -421,6 +421,10 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 			/* a short count, which every caller must handle */
 			return done ? (long)done : unserved(d, a, o);
 		}
+		/* before anything else: lscad may keep the file and still
+		 * hand the call back (a read of a directory) */
+		if (resp.flags & LSCA_RESP_HELD)
+			fdtag_held(d, a);
 		if (resp.flags & LSCA_RESP_DIRECT) {
 			/* a write goes on here where lscad would wait; if
 			 * nothing moved yet, the whole call runs here */
@@ -430,8 +434,6 @@ static long call_chunked(const struct lsca_ring *ring, uint32_t slot, const stru
 			o->post = o->here = true;
 			return run_here(d, a);
 		}
-		if (resp.flags & LSCA_RESP_HELD)
-			fdtag_held(d, a);
 		o->sigpipe |= (resp.flags & LSCA_RESP_SIGPIPE) != 0;
 		r = resp.ret;
 		if (r < 0)
@@ -601,6 +603,8 @@ long shim_call_raw(long nr, const long *a)
 	if (d && cancel_point(d, a))
 		pthread_testcancel();
 	frees = fdtag_frees(nr, a, &lo, &hi);
+	if (nr == __NR_io_uring_setup)
+		fdtag_disable(); /* its rings close fds where we cannot see */
 	/* re-entered (a signal handler, our own helpers): run it here */
 	if (!d || shim_depth) {
 		if (frees && fdtag_any_held(lo, hi))
@@ -625,8 +629,6 @@ long shim_call_raw(long nr, const long *a)
 		sud_leave();
 		goto out;
 	}
-	if (nr == __NR_io_uring_setup)
-		fdtag_disable(); /* its rings close fds where we cannot see */
 	slot = shim_slot(ring);
 	place = atomic_load_explicit(&shim.place->place[nr], memory_order_relaxed);
 	/* observed and watched calls are posted with their time */

@@ -28,6 +28,7 @@
 #include "sud.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -317,6 +318,25 @@ static long own_dispatch(const long *a)
 	return sud_raw(SYS_prctl, a[0], a[1], a[2], a[3], a[4], 0);
 }
 
+/* Calls that change who the thread is (or its file-size limit): lscad
+ * looks at the process again before its next call, also when the program
+ * made them with raw syscalls, which no entry point sees. */
+static const long cred_calls[] = {
+    SYS_setuid,	   SYS_setgid,	 SYS_setreuid,	SYS_setregid, SYS_setresuid, SYS_setresgid,
+    SYS_setfsuid,  SYS_setfsgid, SYS_setgroups, SYS_capset,   SYS_prlimit64,
+#ifdef SYS_setrlimit
+    SYS_setrlimit,
+#endif
+};
+
+static bool changes_creds(long nr)
+{
+	for (unsigned i = 0; i < sizeof(cred_calls) / sizeof(cred_calls[0]); i++)
+		if (cred_calls[i] == nr)
+			return true;
+	return false;
+}
+
 static long trapped(long nr, long *a, ucontext_t *uc)
 {
 	switch (nr) {
@@ -345,6 +365,12 @@ static long trapped(long nr, long *a, ucontext_t *uc)
 		if (a[0] == PR_SET_SYSCALL_USER_DISPATCH)
 			return own_dispatch(a);
 		break;
+	case SYS_io_uring_enter:
+	case SYS_io_uring_register:
+		/* a ring this process did not set up itself (received over a
+		 * socket, inherited): it closes fds where we cannot see */
+		fdtag_disable();
+		break;
 	case SYS_execve:
 	case SYS_execveat:
 		/* the kernel closes the close-on-exec fds unseen: lscad lets
@@ -356,6 +382,13 @@ static long trapped(long nr, long *a, ucontext_t *uc)
 	}
 	if (lsca_sysdesc(nr))
 		return shim_call_raw(nr, a);
+	if (changes_creds(nr)) {
+		/* setfsuid answers the old id, not 0: look again whatever came */
+		long r = sud_raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+
+		shim_creds_changed();
+		return r;
+	}
 #ifdef SYS_dup2
 	if (nr == SYS_dup2) {
 		/* dup2 frees its target: lscad lets go of it first (fdtag.h) */
@@ -424,6 +457,26 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 }
 #endif
 
+/* How many threads the process has now, from /proc/self/status; -1 when
+ * it cannot tell. */
+static int threads(void)
+{
+	char buf[4096], *p;
+	long fd = sud_raw(SYS_openat, AT_FDCWD, (long)"/proc/self/status", O_RDONLY | O_CLOEXEC, 0,
+			  0, 0),
+	     n;
+
+	if (fd < 0)
+		return -1;
+	n = sud_raw(SYS_read, fd, (long)buf, sizeof(buf) - 1, 0, 0, 0);
+	sud_raw(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nThreads:");
+	return p ? atoi(p + 9) : -1;
+}
+
 uint32_t sud_start(void)
 {
 #if SUD_ARCH
@@ -453,6 +506,11 @@ uint32_t sud_start(void)
 		}
 	}
 	atomic_store(&sud_on, true);
+	/* a thread started before now (another library's constructor) is
+	 * not registered: its calls go unseen until it enters the shim, so
+	 * lscad must not keep our files (fdtag.h) */
+	if (threads() != 1)
+		fdtag_disable();
 	sud_selector = SUD_BLOCK;
 	return LSCA_INTERCEPT_COMPLETE;
 #else

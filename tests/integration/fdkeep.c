@@ -7,7 +7,8 @@
  * Prints one line per check; run natively and under LSCA, the outputs must
  * be identical (test_fdkeep.sh).
  *
- * PART: main (the checks above), sharer (a task sharing the fd table
+ * PART: main (the checks above), suid (root: a raw setresuid, then a
+ * write to a setuid file), sharer (a task sharing the fd table
  * frees and reuses a number unseen), io_uring (io_uring closes a number),
  * exec (a lock on a close-on-exec fd, then exec), race (a thread reads a
  * number while another reopens it), repeat (100
@@ -129,6 +130,86 @@ static void freed_by_close_range(void)
 	printf("close_range, then c and a there: %s %s\n", peek(a), peek(b));
 	close(a);
 	close(b);
+}
+
+/* Two directory fds whose numbers share an entry of lscad's cache (3 and
+ * 131): keeping the second must not close the first mid-call. */
+static void two_dirfds_one_entry(void)
+{
+	int a, b, pad[256], npad = 0;
+
+	mkdir("d1", 0755);
+	mkdir("d2", 0755);
+	put("d1/x", "X");
+	a = open("d1", O_RDONLY | O_DIRECTORY);
+	while ((b = open("/dev/null", O_RDONLY)) >= 0 && b < a + 128 && npad < 256)
+		pad[npad++] = b;
+	close(b);
+	b = open("d2", O_RDONLY | O_DIRECTORY);
+	printf("second dirfd 128 above the first: %d\n", b == a + 128);
+	printf("renameat2 across them: %ld\n", syscall(SYS_renameat2, a, "x", b, "y", 0));
+	printf("linkat back: %d\n", linkat(b, "y", a, "x", 0));
+	printf("x %d y %d\n", faccessat(a, "x", F_OK, 0), faccessat(b, "y", F_OK, 0));
+	while (npad)
+		close(pad[--npad]);
+	close(a);
+	close(b);
+}
+
+/* A read of a directory is handed back to the process (EISDIR), yet lscad
+ * took and kept the directory: a raw dup2 onto its number must still let
+ * it go (inotify sees the close). */
+static void dir_read_then_dup2(void)
+{
+	int in = inotify_init1(IN_NONBLOCK), d, nul;
+	char buf[4096] __attribute__((aligned(8)));
+	unsigned seen = 0;
+	ssize_t n;
+
+	mkdir("w", 0755);
+	inotify_add_watch(in, "w", IN_CLOSE_NOWRITE);
+	d = open("w", O_RDONLY | O_DIRECTORY);
+	errno = 0;
+	printf("read(dir): %zd %s\n", read(d, buf, 1), strerrorname_np(errno));
+	nul = open("/dev/null", O_RDONLY);
+#ifdef SYS_dup2
+	syscall(SYS_dup2, nul, d);
+#else
+	syscall(SYS_dup3, nul, d, 0);
+#endif
+	n = read(in, buf, sizeof(buf));
+	for (ssize_t off = 0; n > 0 && off < n;) {
+		const struct inotify_event *ev = (const void *)(buf + off);
+
+		seen |= (ev->mask & IN_CLOSE_NOWRITE) != 0;
+		off += (ssize_t)sizeof(*ev) + ev->len;
+	}
+	printf("IN_CLOSE_NOWRITE right after the raw dup2: %s\n", seen ? "yes" : "no");
+	close(d);
+	close(nul);
+	close(in);
+}
+
+/* A root process drops its privileges with a raw setresuid (no entry point
+ * sees it), then writes to a set-user-ID file it had open: the kernel
+ * clears S_ISUID for a writer without CAP_FSETID. */
+static void suid_after_raw_drop(void)
+{
+	int fd = open("suid", O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	struct stat st;
+
+	if (geteuid() != 0) {
+		printf("suid: needs root\n");
+		return;
+	}
+	fchmod(fd, 04755);
+	printf("pwrite: %zd\n", pwrite(fd, "a", 1, 0)); /* lscad keeps it */
+	fstat(fd, &st);
+	printf("mode before: %o\n", st.st_mode & 07777);
+	syscall(SYS_setresuid, 65534, 65534, 65534);
+	printf("pwrite as nobody: %zd\n", pwrite(fd, "b", 1, 1));
+	fstat(fd, &st);
+	printf("mode after: %o\n", st.st_mode & 07777);
 }
 
 /* A lock on an open file goes with the last close of that file: another
@@ -364,7 +445,7 @@ static void repeat(void)
 int main(int argc, char **argv)
 {
 	if (argc != 3 || chdir(argv[1]) < 0) {
-		fprintf(stderr, "usage: fdkeep DIR main|sharer|io_uring|exec|race|repeat\n");
+		fprintf(stderr, "usage: fdkeep DIR main|suid|sharer|io_uring|exec|race|repeat\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -374,6 +455,8 @@ int main(int argc, char **argv)
 		put("c", "CCC");
 	}
 	if (!strcmp(argv[2], "main")) {
+		two_dirfds_one_entry();
+		dir_read_then_dup2();
 		reuse_after_close();
 		reuse_through_stdio();
 		replaced_by_dup();
@@ -382,6 +465,8 @@ int main(int argc, char **argv)
 		written_then_run();
 		close_write_event();
 		fork_keeps_numbers_apart();
+	} else if (!strcmp(argv[2], "suid")) {
+		suid_after_raw_drop(); /* last: it gives up root */
 	} else if (!strcmp(argv[2], "sharer")) {
 		shared_table();
 	} else if (!strcmp(argv[2], "io_uring")) {

@@ -33,9 +33,11 @@ START_TEST(same_number_and_tag_only)
 
 	fdcache_init(&fc);
 	ck_assert_int_eq(fdcache_lookup(&fc, 5, TAG(1), &type), -1);
-	ck_assert_int_eq(fdcache_keep(&fc, 5, TAG(1), fd, S_IFREG), fd);
+	ck_assert_int_eq(fdcache_keep(&fc, 5, TAG(1), fd, S_IFREG, true), fd);
 	ck_assert_int_eq(fdcache_lookup(&fc, 5, TAG(1), &type), fd);
 	ck_assert_uint_eq(type, S_IFREG);
+	ck_assert(fdcache_plain(&fc, 5, TAG(1)));
+	ck_assert(!fdcache_plain(&fc, 5, TAG(2)));
 	ck_assert_int_eq(fdcache_lookup(&fc, 5, TAG(2), &type), -1); /* freed since */
 	ck_assert_int_eq(fdcache_lookup(&fc, 5, 0, &type), -1);	     /* untagged */
 	ck_assert_int_eq(fdcache_lookup(&fc, 5 + FDCACHE_SIZE, TAG(1), &type), -1);
@@ -50,7 +52,7 @@ START_TEST(untagged_is_not_kept)
 	int fd = fresh();
 
 	fdcache_init(&fc);
-	ck_assert_int_eq(fdcache_keep(&fc, 3, 0, fd, S_IFREG), -1);
+	ck_assert_int_eq(fdcache_keep(&fc, 3, 0, fd, S_IFREG, true), -1);
 	ck_assert(!is_open(fd)); /* closed, not leaked */
 	ck_assert_uint_eq(fc.held, 0);
 }
@@ -63,11 +65,12 @@ START_TEST(collision_and_retag_close_the_old)
 	int a = fresh(), b = fresh(), c = fresh();
 
 	fdcache_init(&fc);
-	fdcache_keep(&fc, 7, TAG(1), a, S_IFREG);
-	fdcache_keep(&fc, 7 + FDCACHE_SIZE, TAG(1), b, S_IFDIR); /* same entry */
+	fdcache_keep(&fc, 7, TAG(1), a, S_IFREG, true);
+	fdcache_keep(&fc, 7 + FDCACHE_SIZE, TAG(1), b, S_IFDIR, false); /* same entry */
 	ck_assert(!is_open(a));
 	ck_assert_int_eq(fdcache_lookup(&fc, 7, TAG(1), &type), -1);
-	fdcache_keep(&fc, 7 + FDCACHE_SIZE, TAG(2), c, S_IFREG); /* a newer tag */
+	ck_assert(!fdcache_plain(&fc, 7 + FDCACHE_SIZE, TAG(1)));      /* kept, not plain */
+	fdcache_keep(&fc, 7 + FDCACHE_SIZE, TAG(2), c, S_IFREG, true); /* a newer tag */
 	ck_assert(!is_open(b));
 	ck_assert_int_eq(fdcache_lookup(&fc, 7 + FDCACHE_SIZE, TAG(2), &type), c);
 	ck_assert_uint_eq(fc.held, 1);
@@ -84,7 +87,7 @@ START_TEST(forget_a_range)
 
 	fdcache_init(&fc);
 	for (int i = 0; i < 4; i++)
-		fdcache_keep(&fc, 10 + i, TAG(1), fds[i] = fresh(), S_IFREG);
+		fdcache_keep(&fc, 10 + i, TAG(1), fds[i] = fresh(), S_IFREG, true);
 	fdcache_forget(&fc, 11, 12);
 	ck_assert(is_open(fds[0]) && !is_open(fds[1]) && !is_open(fds[2]) && is_open(fds[3]));
 	ck_assert_int_eq(fdcache_lookup(&fc, 10, TAG(1), &type), fds[0]);
