@@ -62,14 +62,15 @@ bool fdcache_plain(const struct fdcache *fc, int num, uint32_t tag)
 	return fdcache_lookup(fc, num, tag, &type) >= 0 && slot_of(fc, num)->plain;
 }
 
-void fdcache_forget(struct fdcache *fc, int lo, int hi)
+void fdcache_forget(struct fdcache *fc, uint64_t lo, uint64_t hi)
 {
 	for (unsigned i = 0; fc->held && i < FDCACHE_SIZE; i++)
-		if (fc->e[i].num >= lo && fc->e[i].num <= hi)
+		if (fc->e[i].num >= 0 && (uint64_t)fc->e[i].num >= lo &&
+		    (uint64_t)fc->e[i].num <= hi)
 			drop(fc, &fc->e[i]);
 }
 
 void fdcache_clear(struct fdcache *fc)
 {
-	fdcache_forget(fc, 0, __INT_MAX__);
+	fdcache_forget(fc, 0, UINT64_MAX);
 }

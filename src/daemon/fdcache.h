@@ -53,8 +53,9 @@ int fdcache_keep(struct fdcache *fc, int num, uint32_t tag, int fd, mode_t type,
  * system: reading it needs no fresh look at the client's credentials. */
 bool fdcache_plain(const struct fdcache *fc, int num, uint32_t tag);
 
-/* Let go of what we keep for fd numbers lo..hi. */
-void fdcache_forget(struct fdcache *fc, int lo, int hi);
+/* Let go of what we keep for fd numbers lo..hi (as the client sent them:
+ * any range, numbers beyond an int included). */
+void fdcache_forget(struct fdcache *fc, uint64_t lo, uint64_t hi);
 
 /* Let go of everything (the client is gone or served direct from now on). */
 void fdcache_clear(struct fdcache *fc);

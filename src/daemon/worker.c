@@ -143,8 +143,7 @@ static int serve(struct worker *w, uint32_t i)
 	resp.seq = ectx.seq = req.seq;
 	if (req.nr == LSCA_NR_FORGET) {
 		/* the client is about to free these numbers */
-		fdcache_forget(&w->fdc, req.args[0] > INT_MAX ? INT_MAX : (int)req.args[0],
-			       req.args[1] > INT_MAX ? INT_MAX : (int)req.args[1]);
+		fdcache_forget(&w->fdc, req.args[0], req.args[1]);
 		goto done;
 	}
 	desc = lsca_sysdesc(req.nr);
@@ -170,8 +169,7 @@ static int serve(struct worker *w, uint32_t i)
 	 * whatever the handlers decide (the shim moves the tag on anyway),
 	 * so the file goes with the client's close */
 	if (lsca_frees_fds(call.nr, call.args, &lo, &hi))
-		fdcache_forget(&w->fdc, (int)(lo > INT_MAX ? INT_MAX : lo),
-			       (int)(hi > INT_MAX ? INT_MAX : hi));
+		fdcache_forget(&w->fdc, lo, hi);
 	/* what only the plugins look at: nobody pays for it unwatched */
 	watched = dispatch_chain_len(w->set->dispatch, call.nr) > 0;
 	if (watched) {
