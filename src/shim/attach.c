@@ -128,28 +128,45 @@ static void refuse_version(const struct lsca_welcome *w)
 	atomic_store(&shim.state, SHIM_DISABLED);
 }
 
+/* A socket connected to lscad's, or -errno. It has timeouts: a daemon that
+ * stops answering must not hang the program (a full backlog blocks
+ * connect() for the send timeout). */
+static int connect_daemon(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = 5};
+	int fd, r;
+
+	memcpy(sa.sun_path, shim.socket_path, sizeof(shim.socket_path));
+	fd = (int)SYS3(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	SYS5(SYS_setsockopt, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	SYS5(SYS_setsockopt, fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	r = (int)SYS3(SYS_connect, fd, &sa, sizeof(sa));
+	if (r < 0) {
+		SYS3(SYS_close, fd, 0, 0);
+		return r;
+	}
+	return fd;
+}
+
 /* Which interception lscad wants, asked without attaching (LSCA_HELLO_PROBE):
  * a process that lscad serves with entry points attaches, as ever, on its
  * first call. */
 static uint32_t probe_interception(void)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct lsca_hello hello = {
 	    .magic = LSCA_PROTO_MAGIC, .version = LSCA_PROTO_VERSION, .flags = LSCA_HELLO_PROBE};
-	struct timeval tv = {.tv_sec = 5};
 	struct lsca_welcome w;
 	uint32_t r = LSCA_INTERCEPT_ENTRY;
 	pid_t dpid;
-	int fd, fds[LSCA_WELCOME_FDS] = {-1, -1};
+	int fd = connect_daemon(), fds[LSCA_WELCOME_FDS] = {-1, -1};
 
-	memcpy(sa.sun_path, shim.socket_path, sizeof(shim.socket_path));
-	fd = (int)SYS3(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return r;
-	SYS5(SYS_setsockopt, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	SYS5(SYS_setsockopt, fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (SYS3(SYS_connect, fd, &sa, sizeof(sa)) == 0 && check_daemon(fd, &dpid) == 0 &&
-	    SYS3(SYS_sendto, fd, &hello, sizeof(hello)) >= 0 && recv_welcome(fd, &w, fds) == 0) {
+	if (check_daemon(fd, &dpid) == 0 && SYS3(SYS_sendto, fd, &hello, sizeof(hello)) >= 0 &&
+	    recv_welcome(fd, &w, fds) == 0) {
 		if (w.version == LSCA_PROTO_VERSION && w.status == LSCA_WELCOME_OK)
 			r = w.interception;
 		else if (w.version != LSCA_PROTO_VERSION || w.status == LSCA_WELCOME_VERSION)
@@ -164,9 +181,7 @@ static uint32_t probe_interception(void)
 
 static int do_attach(void)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct lsca_hello hello = {.magic = LSCA_PROTO_MAGIC, .version = LSCA_PROTO_VERSION};
-	struct timeval tv = {.tv_sec = 5};
 	struct lsca_ring *ring = &shim.ring_buf[shim.ring_gen & 1];
 	struct lsca_welcome w;
 	const struct lsca_place_table *place;
@@ -175,17 +190,9 @@ static int do_attach(void)
 	pid_t dpid;
 	int fd, fds[LSCA_WELCOME_FDS] = {-1, -1}, r;
 
-	memcpy(sa.sun_path, shim.socket_path, sizeof(shim.socket_path));
-	fd = (int)SYS3(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	fd = connect_daemon();
 	if (fd < 0)
-		return fd;
-	/* a daemon that stops answering must not hang the program (a full
-	 * backlog blocks connect() for the send timeout) */
-	SYS5(SYS_setsockopt, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	SYS5(SYS_setsockopt, fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	r = (int)SYS3(SYS_connect, fd, &sa, sizeof(sa));
-	if (r < 0)
-		goto fail; /* no daemon: silent passthrough */
+		return fd; /* no daemon: silent passthrough */
 	r = check_daemon(fd, &dpid);
 	if (r < 0)
 		goto refused;
