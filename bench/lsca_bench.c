@@ -7,8 +7,9 @@
  *
  *   lsca_bench calls    [-n N] [-f FILE]  lseek, fstat, 4 KiB pread,
  *                                         openat+close, getppid, one at a time
- *   lsca_bench pingpong [-n N]            shared-memory round trip between two
- *                                         processes pinned to CPUs 0 and 1
+ *   lsca_bench pingpong [-n N] [-f FILE]  shared-memory round trip between two
+ *                                         processes pinned to CPUs 0 and 1, bare,
+ *                                         then carrying an lseek (the replica)
  *   lsca_bench seccomp  [-n N] [-f FILE]  the calls of `calls`, each trapped by
  *                                         a SECCOMP_RET_USER_NOTIF supervisor
  *   lsca_bench cold     [-n N] [-i USEC]  one lseek per interval (default 1 ms)
@@ -334,6 +335,82 @@ static uint64_t pingpong_round(struct pingpong *pp, uint64_t serve)
 	return now_ns() - t0;
 }
 
+/* The design's own floor: the ping-pong carrying what a proxied lseek
+ * needs and nothing else. The request (number, sequence, six arguments)
+ * and the answer share one line, the far side copies the request once and
+ * runs the call on the same open file (inherited: two references, as
+ * lscad's), the near side spins as the shim does. What LSCA adds beyond
+ * this is its own code: fd tags, stats, handlers, the checks. */
+struct replica {
+	_Alignas(64) _Atomic uint32_t state; /* 1 asked, 2 answered, 3 stop */
+	uint32_t nr;
+	int64_t ret;
+	uint64_t seq, args[5];
+};
+
+static void __attribute__((noreturn)) replica_serve(struct replica *rp)
+{
+	for (;;) {
+		uint64_t a[5];
+		uint32_t s;
+
+		while ((s = atomic_load_explicit(&rp->state, memory_order_acquire)) != 1) {
+			if (s == 3)
+				_exit(0);
+			cpu_relax();
+		}
+		memcpy(a, rp->args, sizeof(a));
+		rp->ret = syscall(rp->nr, a[0], a[1], a[2], a[3], a[4]);
+		atomic_store_explicit(&rp->state, 2, memory_order_release);
+	}
+}
+
+static uint64_t replica_round(struct replica *rp, int fd, uint64_t seq)
+{
+	uint64_t t0 = now_ns();
+
+	rp->nr = SYS_lseek;
+	rp->seq = seq;
+	rp->args[0] = (uint64_t)fd;
+	rp->args[1] = 0;
+	rp->args[2] = SEEK_CUR;
+	rp->args[3] = rp->args[4] = 0;
+	atomic_store_explicit(&rp->state, 1, memory_order_release);
+	while (atomic_load_explicit(&rp->state, memory_order_acquire) != 2)
+		;
+	if (rp->ret != 0)
+		failed = true;
+	return now_ns() - t0;
+}
+
+static void replica(const struct opts *o, uint64_t *v)
+{
+	struct replica *rp =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int fd = open(o->file, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+	pid_t child;
+
+	if (rp == MAP_FAILED || fd < 0)
+		die("replica");
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		pin_cpu(1);
+		replica_serve(rp);
+	}
+	for (size_t i = 0; i < o->n / 10; i++)
+		replica_round(rp, fd, i);
+	for (size_t i = 0; i < o->n; i++)
+		v[i] = replica_round(rp, fd, i);
+	atomic_store_explicit(&rp->state, 3, memory_order_release);
+	waitpid(child, NULL, 0);
+	report("", "replica_lseek", v, o->n);
+	close(fd);
+	munmap(rp, 4096);
+}
+
 static void mode_pingpong(const struct opts *o)
 {
 	struct pingpong *pp =
@@ -364,6 +441,7 @@ static void mode_pingpong(const struct opts *o)
 	/* the clock reads inside every sample, on the same pinned CPU */
 	measure(NULL, op_none, v, o->n);
 	report("", "timer", v, o->n);
+	replica(o, v);
 	free(v);
 	munmap(pp, 4096);
 }

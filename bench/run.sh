@@ -91,8 +91,8 @@ measure_all() {
 	say "calls: native, then proxied (${HOT_N} per call)"
 	run native "$BENCH" calls -n "$HOT_N" -f "$f.native"
 	run lsca "${SHIMMED[@]}" "$BENCH" calls -n "$HOT_N" -f "$f.lsca"
-	say "pingpong floor"
-	run pp "$BENCH" pingpong -n "$HOT_N"
+	say "pingpong floor, bare and carrying an lseek"
+	run pp "$BENCH" pingpong -n "$HOT_N" -f "$f.replica"
 	say "seccomp user-notification peer (${SECCOMP_N} per call and configuration)"
 	run sc "$BENCH" seccomp -n "$SECCOMP_N" -f "$f.seccomp"
 	say "cold path: native, then proxied (${COLD_N} calls, one per ${COLD_US} us)"
@@ -157,6 +157,15 @@ print_table() {
 			printf "(seccomp same CPU with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: lseek %s, fstat %s, pread %s, openat+close %s)\n",
 				m("sc/seccomp_sync_lseek"), m("sc/seccomp_sync_fstat"),
 				m("sc/seccomp_sync_pread4k"), m("sc/seccomp_sync_openat_close")
+		if (has("pp/replica_lseek") && has("native/lseek") && floor > 0) {
+			rov = med["pp/replica_lseek"] - med["native/lseek"]
+			printf "\nThe design'"'"'s own floor, for lseek: the ping-pong carrying the request and the answer, the call run by\n"
+			printf "a second process on the same open file, nothing else (lsca_bench.c, replica): %s ns, overhead %d ns = %.2fx floor;\n",
+				mp("pp/replica_lseek"), rov, rov / floor
+			if (has("lsca/lseek") && rov > 0)
+				printf "LSCA'"'"'s lseek overhead is %.2fx the replica'"'"'s (what its own code adds: fd tags, stats, handler chain, checks).\n",
+					(med["lsca/lseek"] - med["native/lseek"]) / rov
+		}
 		printf "\nCold path: one lseek every %d us, %d calls (target: pays at most one wake-up, ~25-60 us)\n",
 			cold_us, cold_n
 		printf "  native %s ns   LSCA %s ns", mp("cold_native/cold_lseek"), mp("cold_lsca/cold_lseek")
