@@ -310,18 +310,47 @@ struct pingpong {
 };
 
 /* The far side: answer each odd value with the next even one. */
-static void __attribute__((noreturn)) pingpong_echo(struct pingpong *pp)
+static void pingpong_echo(void *arg)
 {
+	struct pingpong *pp = arg;
+
 	for (uint64_t want = 1;; want += 2) {
 		uint64_t b;
 
 		while ((b = atomic_load_explicit(&pp->ball, memory_order_acquire)) != want) {
 			if (b == PP_STOP)
-				_exit(0);
+				return;
 			cpu_relax();
 		}
 		atomic_store_explicit(&pp->ball, want + 1, memory_order_release);
 	}
+}
+
+/* A page both processes of a ping-pong share. */
+static void *shared_page(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	return p;
+}
+
+/* The far side of a ping-pong: a child on CPU 1 that runs serve(arg) and
+ * dies with us. */
+static pid_t spawn_far_side(void (*serve)(void *), void *arg)
+{
+	pid_t child = fork();
+
+	if (child < 0)
+		die("fork");
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		pin_cpu(1);
+		serve(arg);
+		_exit(0);
+	}
+	return child;
 }
 
 /* One timed round trip: serve an odd value, wait for the echo. */
@@ -336,7 +365,7 @@ static uint64_t pingpong_round(struct pingpong *pp, uint64_t serve)
 }
 
 /* The design's own floor: the ping-pong carrying what a proxied lseek
- * needs and nothing else. The request (number, sequence, six arguments)
+ * needs and nothing else. The request (number, sequence, arguments)
  * and the answer share one line, the far side copies the request once and
  * runs the call on the same open file (inherited: two references, as
  * lscad's), the near side spins as the shim does. What LSCA adds beyond
@@ -348,15 +377,17 @@ struct replica {
 	uint64_t seq, args[5];
 };
 
-static void __attribute__((noreturn)) replica_serve(struct replica *rp)
+static void replica_serve(void *arg)
 {
+	struct replica *rp = arg;
+
 	for (;;) {
 		uint64_t a[5];
 		uint32_t s;
 
 		while ((s = atomic_load_explicit(&rp->state, memory_order_acquire)) != 1) {
 			if (s == 3)
-				_exit(0);
+				return;
 			cpu_relax();
 		}
 		memcpy(a, rp->args, sizeof(a));
@@ -385,21 +416,13 @@ static uint64_t replica_round(struct replica *rp, int fd, uint64_t seq)
 
 static void replica(const struct opts *o, uint64_t *v)
 {
-	struct replica *rp =
-	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct replica *rp = shared_page();
 	int fd = open(o->file, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
 	pid_t child;
 
-	if (rp == MAP_FAILED || fd < 0)
-		die("replica");
-	child = fork();
-	if (child < 0)
-		die("fork");
-	if (child == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		pin_cpu(1);
-		replica_serve(rp);
-	}
+	if (fd < 0)
+		die(o->file);
+	child = spawn_far_side(replica_serve, rp);
 	for (size_t i = 0; i < o->n / 10; i++)
 		replica_round(rp, fd, i);
 	for (size_t i = 0; i < o->n; i++)
@@ -413,24 +436,14 @@ static void replica(const struct opts *o, uint64_t *v)
 
 static void mode_pingpong(const struct opts *o)
 {
-	struct pingpong *pp =
-	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct pingpong *pp = shared_page();
 	size_t warm = o->n / 10;
 	uint64_t *v = samples_alloc(o->n), serve = 1;
 	pid_t child;
 
-	if (pp == MAP_FAILED)
-		die("mmap");
 	atomic_store(&pp->ball, 0);
 	pin_cpu(0);
-	child = fork();
-	if (child < 0)
-		die("fork");
-	if (child == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		pin_cpu(1);
-		pingpong_echo(pp);
-	}
+	child = spawn_far_side(pingpong_echo, pp);
 	for (size_t i = 0; i < warm; i++, serve += 2)
 		pingpong_round(pp, serve);
 	for (size_t i = 0; i < o->n; i++, serve += 2)
