@@ -50,7 +50,7 @@
 #include <stdint.h>
 
 #define LSCA_PROTO_MAGIC   0x4c534341u /* "LSCA" */
-#define LSCA_PROTO_VERSION 6u
+#define LSCA_PROTO_VERSION 7u
 
 #define LSCA_DEFAULT_SOCKET "/run/lsca/lscad.sock"
 #define LSCA_KILL_SWITCH    "/etc/lsca/disable" /* exists: every shim stays out */
@@ -302,6 +302,10 @@ struct lsca_ring_hdr {
 	_Atomic uint32_t umask;			       /* client: current umask */
 	/* client: the lsca_interception it got (display only, untrusted) */
 	_Atomic uint32_t client_interception;
+	/* client: non-zero once it sandboxed itself (a seccomp filter, a
+	 * Landlock ruleset), which lscad may not see for itself. Trusted
+	 * only to narrow: lscad then leaves every call to the client. */
+	_Atomic uint32_t sandboxed;
 };
 
 #endif /* LSCA_PROTO_H */

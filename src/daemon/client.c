@@ -168,6 +168,8 @@ static const char *confinement(struct client *c)
 		return "it is in another mount namespace";
 	if (c->creds.seccomp)
 		return "it runs under a seccomp filter";
+	if (c->ring.hdr && atomic_load_explicit(&c->ring.hdr->sandboxed, memory_order_acquire))
+		return "it sandboxed itself (a seccomp filter or a Landlock ruleset)";
 	/* Landlock needs no_new_privs and shows nowhere else: a sandboxed
 	 * process must not reach through lscad what its sandbox forbids */
 	if (c->creds.no_new_privs)

@@ -179,6 +179,14 @@ static uint32_t probe_interception(void)
 	return r;
 }
 
+/* lscad cannot see a Landlock ruleset, nor in time a filter set with a
+ * raw syscall: it looks at the process again before the next call */
+static void tell_sandboxed(struct lsca_ring_hdr *hdr)
+{
+	atomic_store_explicit(&hdr->sandboxed, 1, memory_order_release);
+	atomic_fetch_add_explicit(&hdr->cred_epoch, 1, memory_order_release);
+}
+
 static int do_attach(void)
 {
 	struct lsca_hello hello = {.magic = LSCA_PROTO_MAGIC, .version = LSCA_PROTO_VERSION};
@@ -257,6 +265,8 @@ static int do_attach(void)
 	sys(SYS_prctl, PR_SET_PTRACER, dpid, 0, 0, 0, 0);
 	shim.sock = move_high(fd);
 	fdtag_attached(); /* a new lscad client: it holds none of our files */
+	if (atomic_load(&shim.sandboxed))
+		tell_sandboxed(map);
 	shim.ring = ring;
 	shim.place = place; /* an old table stays mapped, as old rings do */
 	__atomic_add_fetch(&shim.ring_gen, 1, __ATOMIC_RELAXED);
@@ -501,6 +511,13 @@ void shim_creds_changed(void)
 	/* the state first: ring is set before ATTACHED is published */
 	if (atomic_load_explicit(&shim.state, memory_order_acquire) == SHIM_ATTACHED)
 		atomic_fetch_add_explicit(&shim.ring->hdr->cred_epoch, 1, memory_order_release);
+}
+
+void shim_sandboxed(void)
+{
+	atomic_store(&shim.sandboxed, true);
+	if (atomic_load_explicit(&shim.state, memory_order_acquire) == SHIM_ATTACHED)
+		tell_sandboxed(shim.ring->hdr);
 }
 
 void shim_umask_changed(mode_t mask)

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <utime.h>
 
+#include "reshape.h"
 #include "shim.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -197,16 +198,6 @@ EXPORT pid_t vfork(void)
 	return fork();
 }
 
-/* prctl options after which lscad must look at the process again: a
- * seccomp filter (lscad then leaves every call to the process, whose own
- * filter would otherwise be bypassed), or a change of capabilities. */
-static int prctl_reshapes(int option)
-{
-	return option == PR_SET_SECCOMP || option == PR_SET_NO_NEW_PRIVS ||
-	       option == PR_CAPBSET_DROP || option == PR_SET_SECUREBITS ||
-	       option == PR_CAP_AMBIENT || option == PR_SET_KEEPCAPS;
-}
-
 EXPORT int prctl(int option, ...)
 {
 	unsigned long a[4];
@@ -218,9 +209,42 @@ EXPORT int prctl(int option, ...)
 		a[i] = va_arg(ap, unsigned long);
 	va_end(ap);
 	r = syscall(SYS_prctl, option, a[0], a[1], a[2], a[3]);
-	if (r >= 0 && prctl_reshapes(option))
-		shim_creds_changed();
+	reshape_after(SYS_prctl, (const long[]){option, (long)a[0]}, r);
 	return (int)r;
+}
+
+/* libc's syscall(): what libseccomp installs a filter with, and Landlock's
+ * only way in. The call itself is libc's (in complete mode its syscall
+ * instruction is dispatched as any other raw call). */
+static long (*libc_syscall)(long, ...);
+
+/* Early: the shim's own raw calls go through here too, some from its
+ * SIGSYS handler, where dlsym must not run. */
+__attribute__((constructor(101))) static void entries_init(void)
+{
+	libc_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+}
+
+EXPORT long syscall(long nr, ...)
+{
+	long a[6];
+	va_list ap;
+	long r;
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (!libc_syscall) /* a constructor that ran before ours */
+		entries_init();
+	if (!libc_syscall) {
+		errno = ENOSYS;
+		return -1;
+	}
+	r = libc_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (reshape_may(nr))
+		reshape_after(nr, a, r);
+	return r;
 }
 
 /* dup2(fd, fd) is not dup3's EINVAL: it checks fd and returns it */

@@ -42,8 +42,9 @@ struct shim {
 	uint32_t on_failure;		      /* enum lsca_on_failure */
 	struct lsca_ring ring_buf[2];
 	unsigned ring_gen;
-	bool secure;	       /* AT_SECURE: ignore LSCA_*, trust only a root daemon */
-	uint32_t interception; /* enum lsca_interception: LSCA_INTERCEPTION, else lscad's */
+	bool secure;		/* AT_SECURE: ignore LSCA_*, trust only a root daemon */
+	uint32_t interception;	/* enum lsca_interception: LSCA_INTERCEPTION, else lscad's */
+	_Atomic bool sandboxed; /* shim_sandboxed(): told to every lscad we attach to */
 	char socket_path[108];
 	/* fds received for another thread's slot while we held the lock */
 	_Atomic int fd_lock;
@@ -86,6 +87,9 @@ long shim_call_raw(long nr, const long *args);
 
 /* Credential and umask changes, reported by their entry points. */
 void shim_creds_changed(void);
+/* The process sandboxed itself (seccomp filter, Landlock): lscad must
+ * leave its calls to it from now on, in this process and its children. */
+void shim_sandboxed(void);
 void shim_umask_changed(mode_t mask);
 
 #endif /* LSCA_SHIM_H */

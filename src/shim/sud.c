@@ -43,6 +43,7 @@
 
 #include "../common/sysdesc.h"
 #include "fdtag.h"
+#include "reshape.h"
 
 #ifndef PR_SET_SYSCALL_USER_DISPATCH
 #define PR_SET_SYSCALL_USER_DISPATCH 59
@@ -318,25 +319,6 @@ static long own_dispatch(const long *a)
 	return sud_raw(SYS_prctl, a[0], a[1], a[2], a[3], a[4], 0);
 }
 
-/* Calls that change who the thread is (or its file-size limit): lscad
- * looks at the process again before its next call, also when the program
- * made them with raw syscalls, which no entry point sees. */
-static const long cred_calls[] = {
-    SYS_setuid,	   SYS_setgid,	 SYS_setreuid,	SYS_setregid, SYS_setresuid, SYS_setresgid,
-    SYS_setfsuid,  SYS_setfsgid, SYS_setgroups, SYS_capset,   SYS_prlimit64,
-#ifdef SYS_setrlimit
-    SYS_setrlimit,
-#endif
-};
-
-static bool changes_creds(long nr)
-{
-	for (unsigned i = 0; i < sizeof(cred_calls) / sizeof(cred_calls[0]); i++)
-		if (cred_calls[i] == nr)
-			return true;
-	return false;
-}
-
 static long trapped(long nr, long *a, ucontext_t *uc)
 {
 	switch (nr) {
@@ -382,11 +364,11 @@ static long trapped(long nr, long *a, ucontext_t *uc)
 	}
 	if (lsca_sysdesc(nr))
 		return shim_call_raw(nr, a);
-	if (changes_creds(nr)) {
-		/* setfsuid answers the old id, not 0: look again whatever came */
+	if (reshape_may(nr)) {
+		/* raw set*id, prctl, seccomp, Landlock: no entry point saw them */
 		long r = sud_raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 
-		shim_creds_changed();
+		reshape_after(nr, a, r);
 		return r;
 	}
 #ifdef SYS_dup2

@@ -223,6 +223,50 @@ static void seccomp_after_attach(void)
 	waitpid(pid, NULL, 0);
 }
 
+#ifndef SYS_landlock_create_ruleset /* older headers: one number everywhere */
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_restrict_self  446
+#endif
+#define LANDLOCK_READ_FILE (1ull << 2) /* LANDLOCK_ACCESS_FS_READ_FILE */
+
+/* The same, sandboxed through the raw syscalls a sandboxing library makes
+ * (libseccomp calls seccomp(2) through syscall(); Landlock has no libc
+ * wrapper at all), by root, which needs no no_new_privs for either: only
+ * the shim can tell lscad. Without root both fail, natively too. */
+static void raw_sandbox_after_attach(void)
+{
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = 4, .filter = f};
+	uint64_t handled = LANDLOCK_READ_FILE;
+	pid_t pid = fork();
+	long r;
+
+	if (pid == 0) {
+		printf("before a raw seccomp(2) filter: open %s\n", open_result("one"));
+		r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+		printf("raw seccomp(2) filter %s: open %s\n", r ? strerrorname_np(errno) : "set",
+		       open_result("one"));
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	pid = fork();
+	if (pid == 0) {
+		printf("before a Landlock ruleset: open %s\n", open_result("one"));
+		r = syscall(SYS_landlock_create_ruleset, &handled, sizeof(handled), 0);
+		if (r >= 0)
+			r = syscall(SYS_landlock_restrict_self, (int)r, 0);
+		printf("Landlock ruleset %s: open %s\n", r ? strerrorname_np(errno) : "enforced",
+		       open_result("one"));
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+}
+
 static int walk_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
 	struct stat st;
@@ -281,6 +325,7 @@ int main(int argc, char **argv)
 	hidden_chdir_and_vfork();
 	per_thread_identity();
 	seccomp_after_attach();
+	raw_sandbox_after_attach();
 	large_transfers();
 	return 0;
 }

@@ -10,6 +10,13 @@ mkdir "$WORK/native" "$WORK/lsca"
 "$TESTBIN/fidelity" "$WORK/native" >"$WORK/out.native"
 "$LSCACTL" run --summary-file "$WORK/sum" -- "$TESTBIN/fidelity" "$WORK/lsca" >"$WORK/out.lsca"
 diff -u "$WORK/out.native" "$WORK/out.lsca" || fail "differs from native"
+# entry points only (no Syscall User Dispatch: kernels before 5.11)
+mkdir "$WORK/entry"
+LSCA_INTERCEPTION=entry-points "$LSCACTL" run --summary-file "$WORK/sum.entry" -- \
+	"$TESTBIN/fidelity" "$WORK/entry" >"$WORK/out.entry"
+grep -q '^interception: complete (0 processes), entry-points' "$WORK/sum.entry" ||
+	fail "LSCA_INTERCEPTION=entry-points did not give entry-point mode"
+diff -u "$WORK/out.native" "$WORK/out.entry" || fail "differs from native (entry points)"
 assert_proxied "$WORK/sum" openat read write pread64 readv writev preadv pwritev faccessat2 fstat \
 	fchdir chdir
 n=$(wc -l <"$WORK/out.native")
