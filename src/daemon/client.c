@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "client.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -436,6 +437,30 @@ void client_detach(struct client *c)
 	for (uint32_t i = 0; i < r->nslots; i++)
 		lsca_futex_wake(&lsca_ring_slot(r, i)->state, 1);
 	client_put(c);
+}
+
+bool client_threads_differ(struct client *c)
+{
+	char path[40];
+	struct dirent *e;
+	struct creds t;
+	bool differ = false;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)c->pid);
+	dir = opendir(path);
+	if (!dir)
+		return true; /* cannot tell: take each thread as itself */
+	while (!differ && (e = readdir(dir))) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+
+		/* a thread that ended meanwhile differs from nobody */
+		if (tid > 0 && creds_read(c->pid, tid, c->pidfd, &t) == 0)
+			differ = !creds_same_ids(&t, &c->creds) || t.cap_eff != c->creds.cap_eff ||
+				 t.cap_prm != c->creds.cap_prm;
+	}
+	closedir(dir);
+	return differ;
 }
 
 int client_reidentify(struct client *c, pid_t tid)

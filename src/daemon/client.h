@@ -75,6 +75,12 @@ void client_put(struct client *c);
  * failure (-errno) why_direct says why the client must go direct-only. */
 int client_reidentify(struct client *c, pid_t tid);
 
+/* Whether some thread of the client now acts with other ids, groups or
+ * capabilities than the creds lscad last took (a file server acting for
+ * several users at once): its threads must then each be served as
+ * themselves. Reads every thread's status: only after a reported change. */
+bool client_threads_differ(struct client *c);
+
 /* Send fd to the client for the call in slot/seq (before completing it). */
 int client_send_fd(struct client *c, uint32_t slot, uint32_t seq, int fd);
 

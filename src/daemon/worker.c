@@ -29,6 +29,8 @@ struct worker {
 	bool bad_log;	   /* the client wrote garbage into an event log: said once */
 	unsigned char *in; /* private copy of a slot's input */
 	uint32_t cred_epoch;
+	pid_t ident_tid; /* the thread whose credentials we act with */
+	bool per_thread; /* its threads' credentials differ: each as itself */
 	mode_t umask;
 	cpu_set_t cpus;	    /* where the daemon may run */
 	unsigned colocated; /* calls in a row from a client on our CPU */
@@ -85,7 +87,9 @@ static pid_t caller_tid(const struct worker *w, uint32_t i)
  * before a read, seek or stat (LSCA_S_OPENED) of a kept file on a plain
  * file system: that was decided when the file was opened, natively too.
  * (A write is checked: the kernel clears a setuid bit unless the writer
- * holds CAP_FSETID now.) */
+ * holds CAP_FSETID now.) Linux keeps credentials per thread: once a
+ * change leaves the client's threads different, a call from another
+ * thread than the last one takes that thread's. */
 static void refresh_identity(struct worker *w, const struct lsca_sysdesc *d, struct lsca_call *call,
 			     uint32_t i, uint32_t tag0)
 {
@@ -98,19 +102,27 @@ static void refresh_identity(struct worker *w, const struct lsca_sysdesc *d, str
 		       fdcache_plain(&w->fdc, (int)call->args[0], tag0));
 	int r;
 
-	if (check && !call->tid)
+	if ((check || w->per_thread) && !call->tid)
 		call->tid = caller_tid(w, i);
 	/* credentials are per thread: those of the thread that called */
-	if (e != w->cred_epoch ||
+	if (e != w->cred_epoch || (w->per_thread && call->tid != w->ident_tid) ||
 	    (check && !creds_caps_current(call->tid > 0 ? call->tid : c->pid, &c->creds))) {
+		bool changed = e != w->cred_epoch;
+
 		w->cred_epoch = e;
 		if (!call->tid)
 			call->tid = caller_tid(w, i);
+		w->ident_tid = call->tid;
 		r = client_reidentify(c, call->tid);
 		if (r < 0) {
 			log_debug("pid %d (%s): calls stay direct from now on: %s", (int)c->pid,
 				  c->comm, c->why_direct);
 			c->direct_only = true;
+		} else if (changed && !w->per_thread && client_threads_differ(c)) {
+			log_debug("pid %d (%s): its threads act as different users: each is "
+				  "served as itself from now on",
+				  (int)c->pid, c->comm);
+			w->per_thread = true;
 		}
 	}
 	if (m != w->umask) {

@@ -200,6 +200,52 @@ static void per_thread_identity(void)
 	printf("main thread again: /etc/shadow %s\n", open_result("/etc/shadow"));
 }
 
+/* Two threads, each with an fs identity of its own (a file server acting
+ * for two users at once), taking turns: each call is made as its own
+ * thread, also when neither holds a capability that would tell lscad. */
+static pthread_barrier_t turn;
+
+static void *as_user(void *arg)
+{
+	uid_t u = (uid_t)(long)arg;
+	char mine[32], theirs[32];
+
+	snprintf(mine, sizeof(mine), "owned.%d", (int)u);
+	snprintf(theirs, sizeof(theirs), "owned.%d", (int)(u == 1000 ? 1001 : 1000));
+	setfsuid(u);
+	pthread_barrier_wait(&turn); /* both have switched */
+	/* strictly in turn: 1000 prints, then 1001, round after round */
+	for (int round = 0; round < 2; round++) {
+		if (u == 1001)
+			pthread_barrier_wait(&turn);
+		printf("thread as %d, round %d: own file %s, other's %s\n", (int)u, round,
+		       open_result(mine), open_result(theirs));
+		pthread_barrier_wait(&turn);
+		if (u == 1000)
+			pthread_barrier_wait(&turn);
+	}
+	return NULL;
+}
+
+static void per_thread_identities(void)
+{
+	pthread_t a, b;
+
+	put("owned.1000", "x");
+	put("owned.1001", "x");
+	/* without root nothing changes owner or fsuid: natively the same */
+	if (chown("owned.1000", 1000, 1000) == 0 && chown("owned.1001", 1001, 1001) == 0) {
+		chmod("owned.1000", 0600);
+		chmod("owned.1001", 0600);
+	}
+	pthread_barrier_init(&turn, NULL, 2);
+	pthread_create(&a, NULL, as_user, (void *)1000L);
+	pthread_create(&b, NULL, as_user, (void *)1001L);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	pthread_barrier_destroy(&turn);
+}
+
 /* A program that sandboxes itself after it attached: lscad must not go on
  * making for it the calls its own filter now refuses. */
 static void seccomp_after_attach(void)
@@ -324,6 +370,7 @@ int main(int argc, char **argv)
 	cwd_and_umask();
 	hidden_chdir_and_vfork();
 	per_thread_identity();
+	per_thread_identities();
 	seccomp_after_attach();
 	raw_sandbox_after_attach();
 	large_transfers();
