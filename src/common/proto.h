@@ -178,6 +178,11 @@ enum lsca_resp_flags {
  * approve itself. No plugin sees it; the answer is 0. */
 #define LSCA_NR_FORGET 0xfff0u
 
+/* Not a syscall: "I have just sandboxed myself" (lsca_ring_hdr.sandboxed
+ * is set), made before the sandboxing call returns to the program, so no
+ * code of the program runs between the two. The answer is 0. */
+#define LSCA_NR_SANDBOXED 0xfff1u
+
 struct lsca_resp {
 	int64_t ret; /* >= 0 result, < 0 -errno */
 	uint32_t flags;

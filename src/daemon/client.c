@@ -17,6 +17,7 @@
 #include "../common/fdpass.h"
 #include "../common/ring.h"
 #include "log.h"
+#include "procfs.h"
 #include "lscad.h"
 #include "worker.h"
 
@@ -100,8 +101,7 @@ static int open_fs_context(struct client *c)
 
 	struct stat st;
 
-	snprintf(c->cwd_link, sizeof(c->cwd_link), "/proc/%d/cwd", (int)c->pid);
-	c->cwd_fd = open(c->cwd_link, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	c->cwd_fd = procfs_open(O_PATH | O_DIRECTORY, "%d/cwd", (int)c->pid);
 	if (c->cwd_fd < 0 || fstat(c->cwd_fd, &st) < 0)
 		return -errno;
 	c->cwd_dev = st.st_dev;
@@ -124,11 +124,9 @@ static int open_fs_context(struct client *c)
 
 static bool ns_differs(pid_t pid, const char *ns, ino_t ours)
 {
-	char path[64];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, ns);
-	return stat(path, &st) < 0 || st.st_ino != ours;
+	return procfs_stat(&st, "%d/ns/%s", (int)pid, ns) < 0 || st.st_ino != ours;
 }
 
 /* The client's LSM context (/proc/PID/attr/current: SELinux, AppArmor,
@@ -136,19 +134,18 @@ static bool ns_differs(pid_t pid, const char *ns, ino_t ours)
  * context: serving a more confined client would lift its confinement. */
 static bool same_lsm_label(pid_t pid)
 {
-	char path[64], mine[256] = "", theirs[256] = "";
+	char mine[256] = "", theirs[256] = "";
 	ssize_t n;
 	int fd;
 
-	fd = open("/proc/self/attr/current", O_RDONLY | O_CLOEXEC);
+	fd = procfs_open(O_RDONLY, "self/attr/current");
 	if (fd < 0)
 		return true; /* no LSM with a context here */
 	n = read(fd, mine, sizeof(mine) - 1);
 	close(fd);
 	if (n <= 0)
 		return true;
-	snprintf(path, sizeof(path), "/proc/%d/attr/current", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = procfs_open(O_RDONLY, "%d/attr/current", (int)pid);
 	if (fd < 0)
 		return false;
 	n = read(fd, theirs, sizeof(theirs) - 1);
@@ -169,8 +166,6 @@ static const char *confinement(struct client *c)
 		return "it is in another mount namespace";
 	if (c->creds.seccomp)
 		return "it runs under a seccomp filter";
-	if (c->ring.hdr && atomic_load_explicit(&c->ring.hdr->sandboxed, memory_order_acquire))
-		return "it sandboxed itself (a seccomp filter or a Landlock ruleset)";
 	/* Landlock needs no_new_privs and shows nowhere else: a sandboxed
 	 * process must not reach through lscad what its sandbox forbids */
 	if (c->creds.no_new_privs)
@@ -182,11 +177,10 @@ static const char *confinement(struct client *c)
 	if (!same_lsm_label(c->pid))
 		return "its security label (SELinux, AppArmor) differs from lscad's";
 	if (c->root_dev || c->root_ino) {
-		char path[64];
 		struct stat st;
 
-		snprintf(path, sizeof(path), "/proc/%d/root", (int)c->pid);
-		if (stat(path, &st) < 0 || st.st_dev != c->root_dev || st.st_ino != c->root_ino)
+		if (procfs_stat(&st, "%d/root", (int)c->pid) < 0 || st.st_dev != c->root_dev ||
+		    st.st_ino != c->root_ino)
 			return "its root changed after it attached";
 	}
 	return NULL;
@@ -439,35 +433,49 @@ void client_detach(struct client *c)
 	client_put(c);
 }
 
-bool client_threads_differ(struct client *c)
+static bool threads_differ_now(struct client *c)
 {
-	char path[40];
+	struct creds first, t;
 	struct dirent *e;
-	struct creds t;
-	bool differ = false;
+	bool have = false, differ = false;
 	DIR *dir;
+	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)c->pid);
-	dir = opendir(path);
-	if (!dir)
+	fd = procfs_open(O_RDONLY | O_DIRECTORY, "%d/task", (int)c->pid);
+	dir = fd < 0 ? NULL : fdopendir(fd);
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
 		return true; /* cannot tell: take each thread as itself */
+	}
 	while (!differ && (e = readdir(dir))) {
 		pid_t tid = (pid_t)atoi(e->d_name);
 
-		/* a thread that ended meanwhile differs from nobody */
-		if (tid > 0 && creds_read(c->pid, tid, c->pidfd, &t) == 0)
-			differ = !creds_same_ids(&t, &c->creds) || t.cap_eff != c->creds.cap_eff ||
-				 t.cap_prm != c->creds.cap_prm;
+		/* a comparison only: no pidfd check; a thread that ended
+		 * meanwhile differs from nobody */
+		if (tid <= 0 || creds_read(c->pid, tid, -1, have ? &t : &first) < 0)
+			continue;
+		if (have)
+			differ = !creds_same_ids(&t, &first) || t.cap_eff != first.cap_eff ||
+				 t.cap_prm != first.cap_prm;
+		have = true;
 	}
 	closedir(dir);
 	return differ;
 }
 
-int client_reidentify(struct client *c, pid_t tid)
+int client_reidentify(struct client *c, pid_t tid, bool *threads_differ)
 {
 	struct creds n;
-	int r = creds_read(c->pid, tid, c->pidfd, &n);
+	int r;
 
+	/* the worker acts as the client, who may not signal or limit-query
+	 * itself as lscad does: ours for the reading, theirs again below */
+	if (creds_daemon_can_switch())
+		creds_as_daemon();
+	r = creds_read(c->pid, tid, c->pidfd, &n);
+	if (r == 0 && threads_differ)
+		*threads_differ = threads_differ_now(c);
 	if (r < 0) {
 		c->why_direct = "its identity could not be read again";
 		return r;

@@ -45,7 +45,6 @@ struct client {
 	int root_fd; /* O_PATH: the client's root, -1 when it is ours */
 	dev_t root_dev;
 	ino_t root_ino;
-	char cwd_link[32]; /* /proc/PID/cwd */
 	int memfd;
 	struct lsca_ring ring; /* ring.hdr is shared; the layout is ours */
 	pthread_t thread;
@@ -71,15 +70,13 @@ void client_detach(struct client *c);
 void client_put(struct client *c);
 
 /* Re-read the credentials of the client's thread tid (0: the process)
- * from the kernel and apply them to the calling (worker) thread. On
- * failure (-errno) why_direct says why the client must go direct-only. */
-int client_reidentify(struct client *c, pid_t tid);
-
-/* Whether some thread of the client now acts with other ids, groups or
- * capabilities than the creds lscad last took (a file server acting for
- * several users at once): its threads must then each be served as
- * themselves. Reads every thread's status: only after a reported change. */
-bool client_threads_differ(struct client *c);
+ * from the kernel and apply them to the calling (worker) thread; with
+ * threads_differ, also say whether the client's threads now act with
+ * different ids, groups or capabilities (a file server acting for several
+ * users at once: each must then be served as itself; this reads every
+ * thread's status). On failure (-errno) why_direct says why the client
+ * must go direct-only. */
+int client_reidentify(struct client *c, pid_t tid, bool *threads_differ);
 
 /* Send fd to the client for the call in slot/seq (before completing it). */
 int client_send_fd(struct client *c, uint32_t slot, uint32_t seq, int fd);

@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "procfs.h"
+
 static uint64_t daemon_cap_prm;
 static bool daemon_root;
 
@@ -45,21 +47,17 @@ static int parse_ids(const char *s, unsigned v[4])
 
 int creds_read(pid_t pid, pid_t tid, int pidfd, struct creds *out)
 {
-	char path[64], buf[8192], *line, *save = NULL;
+	char buf[8192], *line, *save = NULL;
 	struct creds c = {.seccomp = 0};
 	unsigned got = 0, v[4];
 	ssize_t n;
 	int fd = -1;
 
 	/* under the client's own task/: a tid of another process is not there */
-	if (tid > 0) {
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd < 0) {
-		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
+	if (tid > 0)
+		fd = procfs_open(O_RDONLY, "%d/task/%d/status", (int)pid, (int)tid);
+	if (fd < 0)
+		fd = procfs_open(O_RDONLY, "%d/status", (int)pid);
 	if (fd < 0)
 		return -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -117,7 +115,7 @@ int creds_read(pid_t pid, pid_t tid, int pidfd, struct creds *out)
 		    prlimit(pid, RLIMIT_FSIZE, NULL, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY;
 	}
 	/* the pid might have been recycled while we read: the pidfd knows */
-	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
 		return -ESRCH;
 	*out = c;
 	return 0;
@@ -236,6 +234,11 @@ int creds_apply_thread(const struct creds *c)
 	if (r < 0)
 		cap_set_thread(0, daemon_cap_prm); /* never act with ours */
 	return r;
+}
+
+int creds_as_daemon(void)
+{
+	return cap_set_thread(daemon_cap_prm, daemon_cap_prm);
 }
 
 /* access(2) without AT_EACCESS checks with the real ids, and with the

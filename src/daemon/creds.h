@@ -31,7 +31,8 @@ struct creds {
 
 /* Read the credentials of pid's thread tid (0: of the process; a tid that
  * is not one of pid's threads reads the process); pidfd confirms the
- * process is still the one we hold. Returns 0 or -errno (-ESRCH: gone). */
+ * process is still the one we hold (-1: unconfirmed, for a comparison
+ * only). Returns 0 or -errno (-ESRCH: gone). */
 int creds_read(pid_t pid, pid_t tid, int pidfd, struct creds *c);
 
 /* The client holds capabilities: it could change its identity at any time. */
@@ -59,6 +60,10 @@ bool creds_daemon_can_switch(void);
  * effective capabilities (its real uid stays lscad's). Returns 0 or -errno;
  * on error the thread is left with no effective capabilities. */
 int creds_apply_thread(const struct creds *c);
+
+/* Give the calling thread lscad's own capabilities back (its fs ids stay):
+ * reading a client's identity again needs them (a pidfd signal, prlimit). */
+int creds_as_daemon(void);
 
 /* Around a faccessat without AT_EACCESS (made with AT_EACCESS): take the
  * client's real ids instead of its fs ids. enter returns whether it changed

@@ -23,6 +23,7 @@
 #include "dispatch.h"
 #include "fdcache.h"
 #include "lscad.h"
+#include "procfs.h"
 #include "resolve.h"
 
 /* The result the executor gives when the client must run the call itself
@@ -159,15 +160,17 @@ static bool stat_on_proc(struct client *c, enum lsca_argkind kind, const void *o
 
 /* Follow the client's cwd as the kernel reports it now: it may have
  * changed directory through a call the shim never saw (libc's
- * nftw(FTW_CHDIR) does). One stat of /proc/PID/cwd per relative path. */
+ * nftw(FTW_CHDIR) does). One stat of /proc/PID/cwd per relative path (lscad's
+ * /proc: a chrooted client's worker has none of its own). */
 static void follow_cwd(struct client *c)
 {
 	struct stat st;
 	int fd;
 
-	if (stat(c->cwd_link, &st) < 0 || (st.st_dev == c->cwd_dev && st.st_ino == c->cwd_ino))
-		return; /* unchanged, or no /proc in the client's root */
-	fd = open(c->cwd_link, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (procfs_stat(&st, "%d/cwd", (int)c->pid) < 0 ||
+	    (st.st_dev == c->cwd_dev && st.st_ino == c->cwd_ino))
+		return; /* unchanged, or gone */
+	fd = procfs_open(O_PATH | O_DIRECTORY, "%d/cwd", (int)c->pid);
 	if (fd < 0)
 		return;
 	if (fchdir(fd) < 0) {

@@ -29,6 +29,7 @@
 #include "procwatch.h"
 #include "loader.h"
 #include "log.h"
+#include "procfs.h"
 #include "lscad.h"
 #include "status.h"
 
@@ -414,6 +415,9 @@ static int init_context(struct lscad *d)
 	if (r < 0)
 		return r;
 	r = creds_init_daemon();
+	if (r < 0)
+		return r;
+	r = procfs_init();
 	if (r < 0)
 		return r;
 	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);

@@ -113,16 +113,14 @@ static void refresh_identity(struct worker *w, const struct lsca_sysdesc *d, str
 		if (!call->tid)
 			call->tid = caller_tid(w, i);
 		w->ident_tid = call->tid;
-		r = client_reidentify(c, call->tid);
+		/* glibc's set*id reaches each thread in turn: differing for
+		 * a moment is not for good, so the threads are compared at
+		 * every change */
+		r = client_reidentify(c, call->tid, changed ? &w->per_thread : NULL);
 		if (r < 0) {
 			log_debug("pid %d (%s): calls stay direct from now on: %s", (int)c->pid,
 				  c->comm, c->why_direct);
 			c->direct_only = true;
-		} else if (changed && !w->per_thread && client_threads_differ(c)) {
-			log_debug("pid %d (%s): its threads act as different users: each is "
-				  "served as itself from now on",
-				  (int)c->pid, c->comm);
-			w->per_thread = true;
 		}
 	}
 	if (m != w->umask) {
@@ -153,6 +151,18 @@ static int serve(struct worker *w, uint32_t i)
 	/* the one read of the request: everything below uses the copy */
 	lsca_req_read(slot, &req);
 	resp.seq = ectx.seq = req.seq;
+	/* the client's word, trusted only to narrow: latched at first sight,
+	 * so code in the sandbox cannot take it back (same line as the
+	 * credential epoch, read anyway) */
+	if (!c->direct_only && atomic_load_explicit(&r->hdr->sandboxed, memory_order_acquire)) {
+		c->why_direct = "it sandboxed itself (a seccomp filter or a Landlock ruleset)";
+		c->direct_only = true;
+		fdcache_clear(&w->fdc);
+		log_debug("pid %d (%s): calls stay direct from now on: %s", (int)c->pid, c->comm,
+			  c->why_direct);
+	}
+	if (req.nr == LSCA_NR_SANDBOXED)
+		goto done;
 	if (req.nr == LSCA_NR_FORGET) {
 		/* the client is about to free these numbers */
 		fdcache_forget(&w->fdc, req.args[0], req.args[1]);
@@ -371,7 +381,11 @@ static int worker_setup(struct worker *w)
 		return -errno;
 	if (fchdir(c->cwd_fd) < 0)
 		return -errno;
-	w->cred_epoch = atomic_load_explicit(&c->ring.hdr->cred_epoch, memory_order_acquire);
+	/* no epoch the ring (made with 0) has: the first call re-reads the
+	 * caller's identity and compares the threads, so neither a change
+	 * made since the welcome nor threads that differed before the attach
+	 * go unseen */
+	w->cred_epoch = ~0u;
 	if (creds_daemon_can_switch())
 		return creds_apply_thread(&c->creds);
 	return 0;

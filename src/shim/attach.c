@@ -180,11 +180,11 @@ static uint32_t probe_interception(void)
 }
 
 /* lscad cannot see a Landlock ruleset, nor in time a filter set with a
- * raw syscall: it looks at the process again before the next call */
+ * raw syscall: its worker latches this word when it next serves us (at
+ * attach: our first call, before any code of the program runs on) */
 static void tell_sandboxed(struct lsca_ring_hdr *hdr)
 {
 	atomic_store_explicit(&hdr->sandboxed, 1, memory_order_release);
-	atomic_fetch_add_explicit(&hdr->cred_epoch, 1, memory_order_release);
 }
 
 static int do_attach(void)
@@ -516,8 +516,12 @@ void shim_creds_changed(void)
 void shim_sandboxed(void)
 {
 	atomic_store(&shim.sandboxed, true);
-	if (atomic_load_explicit(&shim.state, memory_order_acquire) == SHIM_ATTACHED)
-		tell_sandboxed(shim.ring->hdr);
+	if (atomic_load_explicit(&shim.state, memory_order_acquire) != SHIM_ATTACHED)
+		return; /* the attach tells it */
+	tell_sandboxed(shim.ring->hdr);
+	/* lscad has latched it before the program runs on: nothing in
+	 * the sandbox can clear the word in time */
+	shim_pseudo_call(LSCA_NR_SANDBOXED, 0, 0);
 }
 
 void shim_umask_changed(mode_t mask)

@@ -196,24 +196,24 @@ static void tag_fds(const struct lsca_sysdesc *d, const long *a, struct lsca_slo
 			s->args[i] = (uint32_t)a[i] | (uint64_t)fdtag_of((int)a[i]) << 32;
 }
 
-/* Tell lscad to let go of what it kept for fds lo..hi, on our slot. */
-static void forget_on(const struct lsca_ring *ring, uint32_t slot, int lo, int hi)
+/* A request lscad answers itself (LSCA_NR_*), on our slot. */
+static void pseudo_on(const struct lsca_ring *ring, uint32_t slot, uint16_t nr, long a0, long a1)
 {
 	struct lsca_slot *s = lsca_ring_slot(ring, slot);
 
-	s->nr = LSCA_NR_FORGET;
+	s->nr = nr;
 	s->seq = ++tls_seq;
 	s->data_len = 0;
 	memset(s->args, 0, sizeof(s->args));
-	s->args[0] = (uint64_t)lo;
-	s->args[1] = (uint64_t)hi;
+	s->args[0] = (uint64_t)a0;
+	s->args[1] = (uint64_t)a1;
 	/* a lscad that went away holds nothing any more */
 	lsca_slot_submit(ring, s);
 	if (lsca_slot_wait(ring, s, ring->hdr->spin_ns, shim_alive, (void *)ring) < 0)
 		shim_lost_ring(ring);
 }
 
-void shim_forget(int lo, int hi)
+void shim_pseudo_call(uint16_t nr, long a0, long a1)
 {
 	const struct lsca_ring *ring;
 	int slot;
@@ -224,7 +224,7 @@ void shim_forget(int lo, int hi)
 	shim_depth++;
 	slot = shim_slot(ring);
 	if (slot >= 0)
-		forget_on(ring, (uint32_t)slot, lo, hi);
+		pseudo_on(ring, (uint32_t)slot, nr, a0, a1);
 	shim_slot_release(ring, slot);
 	shim_depth--;
 }
@@ -608,7 +608,7 @@ long shim_call_raw(long nr, const long *a)
 	/* re-entered (a signal handler, our own helpers): run it here */
 	if (!d || shim_depth) {
 		if (frees && fdtag_any_held(lo, hi))
-			shim_forget(lo, hi);
+			shim_pseudo_call(LSCA_NR_FORGET, lo, hi);
 		r = d ? run_here(d, a) : raw(nr, a);
 		if (frees)
 			fdtag_freed(lo, hi);
@@ -641,7 +641,7 @@ long shim_call_raw(long nr, const long *a)
 	    ((place & LSCA_PLACE_MASK) != LSCA_PLACE_PROXY ||
 	     must_run_here(d, a, place & LSCA_PLACE_GUARDED)) &&
 	    fdtag_any_held(lo, hi))
-		forget_on(ring, (uint32_t)slot, lo, hi);
+		pseudo_on(ring, (uint32_t)slot, LSCA_NR_FORGET, lo, hi);
 	if (slot < 0 || (place & LSCA_PLACE_MASK) == LSCA_PLACE_DIRECT) {
 		o.direct = true;
 		r = run_here(d, a);

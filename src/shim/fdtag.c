@@ -71,7 +71,7 @@ void fdtag_forget_all(void)
 {
 	if (!fdtag_any_held(0, FDTAG_MAX - 1))
 		return;
-	shim_forget(0, FDTAG_MAX - 1);
+	shim_pseudo_call(LSCA_NR_FORGET, 0, FDTAG_MAX - 1);
 	fdtag_attached(); /* the numbers keep their meaning: no new tags */
 }
 

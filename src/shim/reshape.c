@@ -19,7 +19,7 @@ static const long cred_calls[] = {
 #endif
 };
 
-static bool changes_creds(long nr)
+static bool cred_call(long nr)
 {
 	for (unsigned i = 0; i < sizeof(cred_calls) / sizeof(cred_calls[0]); i++)
 		if (cred_calls[i] == nr)
@@ -27,7 +27,14 @@ static bool changes_creds(long nr)
 	return false;
 }
 
-static bool prctl_reshapes(long option)
+static bool changes_creds(long nr, const long *a)
+{
+	/* getrlimit is prlimit64 without a new limit */
+	return cred_call(nr) && (nr != SYS_prlimit64 || a[2]);
+}
+
+/* the kernel takes the option and seccomp's operation as unsigned int */
+static bool prctl_reshapes(unsigned option)
 {
 	return option == PR_SET_NO_NEW_PRIVS || option == PR_CAPBSET_DROP ||
 	       option == PR_SET_SECUREBITS || option == PR_CAP_AMBIENT || option == PR_SET_KEEPCAPS;
@@ -36,15 +43,16 @@ static bool prctl_reshapes(long option)
 static bool sandboxes(long nr, const long *a)
 {
 	if (nr == SYS_seccomp)
-		return a[0] == SECCOMP_SET_MODE_STRICT || a[0] == SECCOMP_SET_MODE_FILTER;
+		return (unsigned)a[0] == SECCOMP_SET_MODE_STRICT ||
+		       (unsigned)a[0] == SECCOMP_SET_MODE_FILTER;
 	if (nr == SYS_prctl)
-		return a[0] == PR_SET_SECCOMP;
+		return (unsigned)a[0] == PR_SET_SECCOMP;
 	return nr == SYS_landlock_restrict_self;
 }
 
 bool reshape_may(long nr)
 {
-	return changes_creds(nr) || nr == SYS_prctl || nr == SYS_seccomp ||
+	return cred_call(nr) || nr == SYS_prctl || nr == SYS_seccomp ||
 	       nr == SYS_landlock_restrict_self;
 }
 
@@ -53,6 +61,7 @@ void reshape_after(long nr, const long *a, long r)
 	if (r >= 0 && sandboxes(nr, a))
 		shim_sandboxed();
 	/* setfsuid answers the old id, never an error: look again anyway */
-	else if (changes_creds(nr) || (nr == SYS_prctl && r >= 0 && prctl_reshapes(a[0])))
+	else if (changes_creds(nr, a) ||
+		 (nr == SYS_prctl && r >= 0 && prctl_reshapes((unsigned)a[0])))
 		shim_creds_changed();
 }

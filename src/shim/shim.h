@@ -70,9 +70,10 @@ void shim_lost_ring(const struct lsca_ring *ring);
 /* After close/dup3/close_range (args as made): if the program closed or
  * replaced the shim's socket, attach again on the next call. */
 void shim_fds_touched(long nr, const long *args);
-/* Ask lscad to let go of the files it kept for fds lo..hi (fdtag.h);
- * nothing when not attached. */
-void shim_forget(int lo, int hi);
+/* A request lscad answers itself, on this thread's slot: LSCA_NR_FORGET
+ * (let go of the files kept for fds a0..a1, fdtag.h), LSCA_NR_SANDBOXED.
+ * Nothing when not attached. */
+void shim_pseudo_call(uint16_t nr, long a0, long a1);
 /* A forked child is another client: forget the parent's ring. */
 void shim_atfork_child(void);
 /* Whether the daemon still serves us (asked while sleeping on a slot). */

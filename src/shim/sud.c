@@ -379,7 +379,7 @@ static long trapped(long nr, long *a, ucontext_t *uc)
 		long r;
 
 		if (frees && fdtag_any_held(lo, hi))
-			shim_forget(lo, hi);
+			shim_pseudo_call(LSCA_NR_FORGET, lo, hi);
 		r = sud_raw(nr, a[0], a[1], 0, 0, 0, 0);
 		if (frees)
 			fdtag_freed(lo, hi);

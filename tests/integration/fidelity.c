@@ -308,6 +308,24 @@ static void raw_sandbox_after_attach(void)
 			r = syscall(SYS_landlock_restrict_self, (int)r, 0);
 		printf("Landlock ruleset %s: open %s\n", r ? strerrorname_np(errno) : "enforced",
 		       open_result("one"));
+		/* its children inherit it, also one that attaches anew */
+		pid = fork();
+		if (pid == 0) {
+			printf("its child: open %s\n", open_result("one"));
+			_exit(0);
+		}
+		waitpid(pid, NULL, 0);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	/* sandboxed before its first call made it a client */
+	pid = fork();
+	if (pid == 0) {
+		r = syscall(SYS_landlock_create_ruleset, &handled, sizeof(handled), 0);
+		if (r >= 0)
+			r = syscall(SYS_landlock_restrict_self, (int)r, 0);
+		printf("Landlock ruleset before any call %s: open %s\n",
+		       r ? strerrorname_np(errno) : "enforced", open_result("one"));
 		_exit(0);
 	}
 	waitpid(pid, NULL, 0);
