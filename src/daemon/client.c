@@ -466,40 +466,46 @@ static bool threads_differ_now(struct client *c)
 
 int client_reidentify(struct client *c, pid_t tid, bool *threads_differ)
 {
+	bool can_switch = creds_daemon_can_switch();
 	struct creds n;
 	int r;
 
 	/* the worker acts as the client, who may not signal or limit-query
-	 * itself as lscad does: ours for the reading, theirs again below */
-	if (creds_daemon_can_switch())
+	 * itself as lscad does: ours for the reading, the client's again
+	 * whatever comes of it (never ours for its calls or its plugins) */
+	if (can_switch)
 		creds_as_daemon();
 	r = creds_read(c->pid, tid, c->pidfd, &n);
 	if (r == 0 && threads_differ)
 		*threads_differ = threads_differ_now(c);
 	if (r < 0) {
 		c->why_direct = "its identity could not be read again";
-		return r;
+		goto out;
 	}
+	r = -EPERM;
 	if (creds_gained(&c->attach_creds, &n)) {
 		/* exec of a setuid program: its new rights are not the
 		 * client's that attached (a child may still hold the ring) */
 		c->why_direct = "it gained privileges (it executed a setuid program)";
-		return -EPERM;
+		goto out;
 	}
 	c->creds = n;
 	c->why_direct = confinement(c);
 	if (c->why_direct)
-		return -EPERM;
+		goto out;
 	c->info.uid = n.ruid;
 	c->info.gid = n.rgid;
 	c->info.fsuid = n.fsuid;
 	c->info.fsgid = n.fsgid;
-	if (!creds_daemon_can_switch() && !creds_same_ids(&n, &c->d->self)) {
+	if (!can_switch && !creds_same_ids(&n, &c->d->self)) {
 		c->why_direct = "it took an identity this lscad cannot take on";
-		return -EPERM;
+		goto out;
 	}
-	r = creds_daemon_can_switch() ? creds_apply_thread(&n) : 0;
-	if (r < 0)
+	r = 0;
+out:
+	if (can_switch && creds_apply_thread(&c->creds) < 0 && r == 0) {
 		c->why_direct = "lscad could not take on its new identity";
+		r = -EPERM;
+	}
 	return r;
 }
