@@ -513,15 +513,24 @@ void shim_creds_changed(void)
 		atomic_fetch_add_explicit(&shim.ring->hdr->cred_epoch, 1, memory_order_release);
 }
 
-void shim_sandboxed(void)
+void shim_sandboxing(void)
 {
+	int saved = errno; /* the sandboxing call's own errno comes after */
+
 	atomic_store(&shim.sandboxed, true);
 	if (atomic_load_explicit(&shim.state, memory_order_acquire) != SHIM_ATTACHED)
 		return; /* the attach tells it */
 	tell_sandboxed(shim.ring->hdr);
-	/* lscad has latched it before the program runs on: nothing in
-	 * the sandbox can clear the word in time */
+	/* latched by lscad before the sandbox exists: nothing inside it can
+	 * clear the word in time */
 	shim_pseudo_call(LSCA_NR_SANDBOXED, 0, 0);
+	errno = saved;
+}
+
+void shim_seccomp_set(void)
+{
+	atomic_store(&shim.seccomp, true);
+	atomic_store(&shim.state, SHIM_DISABLED);
 }
 
 void shim_umask_changed(mode_t mask)
@@ -549,7 +558,8 @@ void shim_atfork_child(void)
 	tls_tid = 0; /* the child's thread is another task */
 	atomic_store(&shim.fd_lock, 0);
 	atomic_store(&shim.retry_at, 0);
-	atomic_store(&shim.state, SHIM_UNATTACHED);
+	/* a filter is inherited: so is staying out */
+	atomic_store(&shim.state, atomic_load(&shim.seccomp) ? SHIM_DISABLED : SHIM_UNATTACHED);
 }
 
 /* Read the environment once. Runs on the first call, which can come from

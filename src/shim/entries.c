@@ -208,6 +208,7 @@ EXPORT int prctl(int option, ...)
 	for (int i = 0; i < 4; i++)
 		a[i] = va_arg(ap, unsigned long);
 	va_end(ap);
+	reshape_before(SYS_prctl, (const long[]){option, (long)a[0]});
 	r = syscall(SYS_prctl, option, a[0], a[1], a[2], a[3]);
 	reshape_after(SYS_prctl, (const long[]){option, (long)a[0]}, r);
 	return (int)r;
@@ -241,9 +242,11 @@ EXPORT long syscall(long nr, ...)
 		errno = ENOSYS;
 		return -1;
 	}
+	if (!reshape_may(nr))
+		return libc_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	reshape_before(nr, a);
 	r = libc_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	if (reshape_may(nr))
-		reshape_after(nr, a, r);
+	reshape_after(nr, a, r);
 	return r;
 }
 

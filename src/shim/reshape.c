@@ -56,10 +56,16 @@ bool reshape_may(long nr)
 	       nr == SYS_landlock_restrict_self;
 }
 
+void reshape_before(long nr, const long *a)
+{
+	if (sandboxes(nr, a))
+		shim_sandboxing(); /* even if it then fails: only a narrowing */
+}
+
 void reshape_after(long nr, const long *a, long r)
 {
-	if (r >= 0 && sandboxes(nr, a))
-		shim_sandboxed();
+	if (r >= 0 && sandboxes(nr, a) && nr != SYS_landlock_restrict_self)
+		shim_seccomp_set();
 	/* setfsuid answers the old id, never an error: look again anyway */
 	else if (changes_creds(nr, a) ||
 		 (nr == SYS_prctl && r >= 0 && prctl_reshapes((unsigned)a[0])))

@@ -18,6 +18,9 @@
 /* Whether syscall nr may be one of those calls (its arguments decide). */
 bool reshape_may(long nr);
 
+/* Before syscall nr with arguments a (only those reshape_may names). */
+void reshape_before(long nr, const long *a);
+
 /* Syscall nr with arguments a returned r (a result >= 0, or < 0: -1 with
  * errno from libc, -errno from the kernel). */
 void reshape_after(long nr, const long *a, long r);

@@ -44,7 +44,8 @@ struct shim {
 	unsigned ring_gen;
 	bool secure;		/* AT_SECURE: ignore LSCA_*, trust only a root daemon */
 	uint32_t interception;	/* enum lsca_interception: LSCA_INTERCEPTION, else lscad's */
-	_Atomic bool sandboxed; /* shim_sandboxed(): told to every lscad we attach to */
+	_Atomic bool sandboxed; /* shim_sandboxing(): told to every lscad we attach to */
+	_Atomic bool seccomp;	/* shim_seccomp_set(): no ring any more, forks too */
 	char socket_path[108];
 	/* fds received for another thread's slot while we held the lock */
 	_Atomic int fd_lock;
@@ -88,9 +89,15 @@ long shim_call_raw(long nr, const long *args);
 
 /* Credential and umask changes, reported by their entry points. */
 void shim_creds_changed(void);
-/* The process sandboxed itself (seccomp filter, Landlock): lscad must
- * leave its calls to it from now on, in this process and its children. */
-void shim_sandboxed(void);
+/* The process is about to sandbox itself (a seccomp filter, a Landlock
+ * ruleset): lscad leaves its calls to it from now on, in this process and
+ * its children. Said and latched before the sandboxing call, since the
+ * sandbox may then forbid what saying it takes. */
+void shim_sandboxing(void);
+/* A seccomp filter is in force: it may forbid the shim's own calls (a
+ * futex wake, a poll), so the shim stays out entirely from now on, in
+ * this process and its forks: every call runs here, unseen. */
+void shim_seccomp_set(void);
 void shim_umask_changed(mode_t mask);
 
 #endif /* LSCA_SHIM_H */

@@ -366,8 +366,10 @@ static long trapped(long nr, long *a, ucontext_t *uc)
 		return shim_call_raw(nr, a);
 	if (reshape_may(nr)) {
 		/* raw set*id, prctl, seccomp, Landlock: no entry point saw them */
-		long r = sud_raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		long r;
 
+		reshape_before(nr, a);
+		r = sud_raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		reshape_after(nr, a, r);
 		return r;
 	}

@@ -318,6 +318,21 @@ static void raw_sandbox_after_attach(void)
 		_exit(0);
 	}
 	waitpid(pid, NULL, 0);
+	/* strict mode allows read, write and exit only: the shim must not
+	 * make a call of its own after it (a futex wake would kill it) */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		static const char line[] = "strict mode: still alive\n";
+
+		printf("before strict mode: open %s\n", open_result("one"));
+		fflush(stdout);
+		usleep(300000); /* lscad's worker goes to sleep */
+		prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT);
+		write(1, line, sizeof(line) - 1);
+		syscall(SYS_exit, 0);
+	}
+	waitpid(pid, NULL, 0);
 	/* sandboxed before its first call made it a client */
 	pid = fork();
 	if (pid == 0) {
