@@ -17,8 +17,8 @@
 #include "../common/fdpass.h"
 #include "../common/ring.h"
 #include "log.h"
-#include "procfs.h"
 #include "lscad.h"
+#include "procfs.h"
 #include "worker.h"
 
 #ifndef SO_PEERPIDFD

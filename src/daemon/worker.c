@@ -80,6 +80,20 @@ static pid_t caller_tid(const struct worker *w, uint32_t i)
 	return atomic_load_explicit(&lsca_ring_meta(&w->c->ring, i)->tid, memory_order_relaxed);
 }
 
+/* From now on the client runs its calls itself, for the reason why (NULL:
+ * the one client_reidentify left); lscad lets go of its files. */
+static void stay_direct(struct worker *w, const char *why)
+{
+	struct client *c = w->c;
+
+	if (why)
+		c->why_direct = why;
+	c->direct_only = true;
+	fdcache_clear(&w->fdc);
+	log_debug("pid %d (%s): calls stay direct from now on: %s", (int)c->pid, c->comm,
+		  c->why_direct);
+}
+
 /* Identity and umask are current before each call. The client announces
  * its own credential changes (cred_epoch); a privileged client is also
  * checked against the kernel before every call, so one that drops
@@ -117,11 +131,8 @@ static void refresh_identity(struct worker *w, const struct lsca_sysdesc *d, str
 		 * a moment is not for good, so the threads are compared at
 		 * every change */
 		r = client_reidentify(c, call->tid, changed ? &w->per_thread : NULL);
-		if (r < 0) {
-			log_debug("pid %d (%s): calls stay direct from now on: %s", (int)c->pid,
-				  c->comm, c->why_direct);
-			c->direct_only = true;
-		}
+		if (r < 0)
+			stay_direct(w, NULL);
 	}
 	if (m != w->umask) {
 		umask(m);
@@ -154,13 +165,8 @@ static int serve(struct worker *w, uint32_t i)
 	/* the client's word, trusted only to narrow: latched at first sight,
 	 * so code in the sandbox cannot take it back (same line as the
 	 * credential epoch, read anyway) */
-	if (!c->direct_only && atomic_load_explicit(&r->hdr->sandboxed, memory_order_acquire)) {
-		c->why_direct = "it sandboxed itself (a seccomp filter or a Landlock ruleset)";
-		c->direct_only = true;
-		fdcache_clear(&w->fdc);
-		log_debug("pid %d (%s): calls stay direct from now on: %s", (int)c->pid, c->comm,
-			  c->why_direct);
-	}
+	if (!c->direct_only && atomic_load_explicit(&r->hdr->sandboxed, memory_order_acquire))
+		stay_direct(w, "it sandboxed itself (a seccomp filter or a Landlock ruleset)");
 	if (req.nr == LSCA_NR_SANDBOXED)
 		goto done;
 	if (req.nr == LSCA_NR_FORGET) {
@@ -201,10 +207,7 @@ static int serve(struct worker *w, uint32_t i)
 	if (atomic_load_explicit(&c->execd, memory_order_acquire) && !c->direct_only) {
 		/* the process is another program now; a child that kept the
 		 * ring must not be served as it (its new image attaches anew) */
-		c->why_direct = "it executed a new program";
-		c->direct_only = true;
-		log_debug("pid %d (%s): calls stay direct from now on: %s", (int)c->pid, c->comm,
-			  c->why_direct);
+		stay_direct(w, "it executed a new program");
 	}
 	refresh_identity(w, desc, &call, i, ectx.tags[0]);
 	if (c->direct_only) {
