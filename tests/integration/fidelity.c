@@ -246,23 +246,25 @@ static void per_thread_identities(void)
 	pthread_barrier_destroy(&turn);
 }
 
+/* The sandbox of the cases below: a seccomp filter that refuses openat. */
+static struct sock_filter refuse_openat_f[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+};
+static struct sock_fprog refuse_openat = {.len = 4, .filter = refuse_openat_f};
+
 /* A program that sandboxes itself after it attached: lscad must not go on
  * making for it the calls its own filter now refuses. */
 static void seccomp_after_attach(void)
 {
-	struct sock_filter f[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {.len = 4, .filter = f};
 	pid_t pid = fork();
 
 	if (pid == 0) {
 		printf("before its own seccomp filter: open %s\n", open_result("one"));
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-		prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+		prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &refuse_openat);
 		printf("after its own seccomp filter: open %s\n", open_result("one"));
 		_exit(0);
 	}
@@ -275,26 +277,27 @@ static void seccomp_after_attach(void)
 #endif
 #define LANDLOCK_READ_FILE (1ull << 2) /* LANDLOCK_ACCESS_FS_READ_FILE */
 
+/* A Landlock ruleset that lets no file be read: 0 or -1 with errno. */
+static long landlock_no_reading(void)
+{
+	uint64_t handled = LANDLOCK_READ_FILE;
+	long r = syscall(SYS_landlock_create_ruleset, &handled, sizeof(handled), 0);
+
+	return r < 0 ? r : syscall(SYS_landlock_restrict_self, (int)r, 0);
+}
+
 /* The same, sandboxed through the raw syscalls a sandboxing library makes
  * (libseccomp calls seccomp(2) through syscall(); Landlock has no libc
  * wrapper at all), by root, which needs no no_new_privs for either: only
  * the shim can tell lscad. Without root both fail, natively too. */
 static void raw_sandbox_after_attach(void)
 {
-	struct sock_filter f[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {.len = 4, .filter = f};
-	uint64_t handled = LANDLOCK_READ_FILE;
 	pid_t pid = fork();
 	long r;
 
 	if (pid == 0) {
 		printf("before a raw seccomp(2) filter: open %s\n", open_result("one"));
-		r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+		r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &refuse_openat);
 		printf("raw seccomp(2) filter %s: open %s\n", r ? strerrorname_np(errno) : "set",
 		       open_result("one"));
 		_exit(0);
@@ -303,9 +306,7 @@ static void raw_sandbox_after_attach(void)
 	pid = fork();
 	if (pid == 0) {
 		printf("before a Landlock ruleset: open %s\n", open_result("one"));
-		r = syscall(SYS_landlock_create_ruleset, &handled, sizeof(handled), 0);
-		if (r >= 0)
-			r = syscall(SYS_landlock_restrict_self, (int)r, 0);
+		r = landlock_no_reading();
 		printf("Landlock ruleset %s: open %s\n", r ? strerrorname_np(errno) : "enforced",
 		       open_result("one"));
 		/* its children inherit it, also one that attaches anew */
@@ -336,9 +337,7 @@ static void raw_sandbox_after_attach(void)
 	/* sandboxed before its first call made it a client */
 	pid = fork();
 	if (pid == 0) {
-		r = syscall(SYS_landlock_create_ruleset, &handled, sizeof(handled), 0);
-		if (r >= 0)
-			r = syscall(SYS_landlock_restrict_self, (int)r, 0);
+		r = landlock_no_reading();
 		printf("Landlock ruleset before any call %s: open %s\n",
 		       r ? strerrorname_np(errno) : "enforced", open_result("one"));
 		_exit(0);
